@@ -1,0 +1,240 @@
+// Package themes turns a partner's brand into data the pages can render: a
+// validated set of colours, a font stack from an allow-list, a default
+// language and a few switches, rendered as CSS custom properties on :root so
+// that components read var(--brand-…) and never know which partner they serve.
+//
+// A brand is data, not code: nothing a partner types ever reaches a
+// stylesheet unless it has first been parsed into a known shape (a #rrggbb
+// colour, an allow-listed font name).
+package themes
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxNameLength is the longest brand name accepted, in characters.
+const MaxNameLength = 60
+
+// MinTextContrast is the lowest contrast ratio accepted between a brand's
+// text and background colours (WCAG 2 level AA for normal text).
+const MinTextContrast = 4.5
+
+// Brand is the look of one partner's console: its name, colours, font,
+// default language and whether the platform is credited.
+type Brand struct {
+	// Name is the display name shown in titles and headers, 1–60 characters.
+	Name string
+	// PrimaryColor is the main brand colour (buttons, links), "#rrggbb".
+	PrimaryColor string
+	// AccentColor is the secondary colour (highlights, badges), "#rrggbb".
+	AccentColor string
+	// BackgroundColor is the page background, "#rrggbb".
+	BackgroundColor string
+	// TextColor is the body text colour, "#rrggbb"; it must contrast with
+	// BackgroundColor at least MinTextContrast:1.
+	TextColor string
+	// Font is one of Fonts(): "system", "serif", "mono" or "humanist".
+	Font string
+	// Language is the partner's default language, one of Languages().
+	Language string
+	// PoweredBy shows the "powered by <platform>" line when true.
+	PoweredBy bool
+	// HasLogo reports that a logo is stored for the partner; the tenants
+	// package owns the bytes and sets this field when it loads a brand.
+	HasLogo bool
+}
+
+// Field names used in FieldError.Field, matching the brand form's inputs.
+const (
+	FieldName            = "name"
+	FieldPrimaryColor    = "primary_color"
+	FieldAccentColor     = "accent_color"
+	FieldBackgroundColor = "background_color"
+	FieldTextColor       = "text_color"
+	FieldFont            = "font"
+	FieldLanguage        = "language"
+)
+
+// Message ids returned in FieldError.MessageID, translated by the web layer.
+const (
+	MsgNameRequired    = "brand.name.required"
+	MsgNameTooLong     = "brand.name.too_long"
+	MsgNameInvalid     = "brand.name.invalid"
+	MsgColorInvalid    = "brand.color.invalid"
+	MsgFontInvalid     = "brand.font.invalid"
+	MsgLanguageInvalid = "brand.language.invalid"
+	MsgContrastLow     = "brand.contrast.low"
+)
+
+// FieldError names one invalid brand field and the i18n message id that
+// explains what is wrong with it.
+type FieldError struct {
+	// Field is the brand field at fault, one of the Field* constants.
+	Field string
+	// MessageID is the i18n message id describing the problem.
+	MessageID string
+}
+
+// Error returns a developer-facing description; users see MessageID
+// translated instead.
+func (e FieldError) Error() string {
+	return "themes: " + e.Field + ": " + e.MessageID
+}
+
+// Errors lists every invalid field of a brand. Validate returns a non-empty
+// Errors value, or nil when the brand is valid.
+type Errors []FieldError
+
+// Error joins the field errors into one developer-facing line.
+func (e Errors) Error() string {
+	parts := make([]string, len(e))
+	for i, fe := range e {
+		parts[i] = fe.Field + ": " + fe.MessageID
+	}
+	return "themes: invalid brand: " + strings.Join(parts, ", ")
+}
+
+// Field returns the message id of the first error on field, or "" when the
+// field is valid; forms use it to place messages next to inputs.
+func (e Errors) Field(field string) string {
+	for _, fe := range e {
+		if fe.Field == field {
+			return fe.MessageID
+		}
+	}
+	return ""
+}
+
+// fonts maps each allow-listed font name to its CSS font-family stack. Only
+// locally installed fonts are named: no web fonts are ever loaded.
+var fonts = map[string]string{
+	"system":   `system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif`,
+	"serif":    `Charter, "Bitstream Charter", "Sitka Text", Cambria, Georgia, serif`,
+	"mono":     `ui-monospace, "Cascadia Code", "Source Code Pro", Menlo, Consolas, "DejaVu Sans Mono", monospace`,
+	"humanist": `Seravek, "Gill Sans Nova", Ubuntu, Calibri, "DejaVu Sans", source-sans-pro, sans-serif`,
+}
+
+// fontOrder is the order in which Fonts lists the allow-list.
+var fontOrder = []string{"system", "serif", "mono", "humanist"}
+
+// languages is the list of languages the console is translated into.
+var languages = []string{"en", "fr"}
+
+// Fonts returns the allow-listed font names, in display order.
+func Fonts() []string {
+	return append([]string(nil), fontOrder...)
+}
+
+// FontStack returns the CSS font-family stack of an allow-listed font name,
+// or the "system" stack for any other value.
+func FontStack(font string) string {
+	if s, ok := fonts[font]; ok {
+		return s
+	}
+	return fonts["system"]
+}
+
+// Languages returns the language codes the console supports, default first.
+func Languages() []string {
+	return append([]string(nil), languages...)
+}
+
+// ValidLanguage reports whether lang is one of Languages().
+func ValidLanguage(lang string) bool {
+	for _, l := range languages {
+		if l == lang {
+			return true
+		}
+	}
+	return false
+}
+
+// Default returns the platform's neutral brand under the given display name:
+// a slate primary, a warm accent, dark text on white, the system font,
+// English, and the "powered by" line shown.
+func Default(name string) Brand {
+	return Brand{
+		Name:            name,
+		PrimaryColor:    "#2f4f7f",
+		AccentColor:     "#c2410c",
+		BackgroundColor: "#ffffff",
+		TextColor:       "#1f2328",
+		Font:            "system",
+		Language:        "en",
+		PoweredBy:       true,
+	}
+}
+
+// Validate checks every field of the brand and returns an Errors value
+// listing each invalid one, or nil when the brand is valid. Colours may be
+// given as #rgb or #rrggbb in any case; see Normalize for the stored form.
+func (b Brand) Validate() error {
+	_, err := b.Normalize()
+	return err
+}
+
+// Normalize returns the brand in its stored form (trimmed name, colours as
+// lowercase #rrggbb) when it is valid, or the zero Brand and an Errors value
+// listing every invalid field.
+func (b Brand) Normalize() (Brand, error) {
+	var errs Errors
+	out := b
+	out.Name = strings.TrimSpace(b.Name)
+	switch n := utf8.RuneCountInString(out.Name); {
+	case n == 0:
+		errs = append(errs, FieldError{FieldName, MsgNameRequired})
+	case n > MaxNameLength:
+		errs = append(errs, FieldError{FieldName, MsgNameTooLong})
+	case !validName(out.Name):
+		errs = append(errs, FieldError{FieldName, MsgNameInvalid})
+	}
+	colors := []struct {
+		field string
+		in    string
+		out   *string
+	}{
+		{FieldPrimaryColor, b.PrimaryColor, &out.PrimaryColor},
+		{FieldAccentColor, b.AccentColor, &out.AccentColor},
+		{FieldBackgroundColor, b.BackgroundColor, &out.BackgroundColor},
+		{FieldTextColor, b.TextColor, &out.TextColor},
+	}
+	for _, c := range colors {
+		hex, ok := NormalizeColor(c.in)
+		if !ok {
+			errs = append(errs, FieldError{c.field, MsgColorInvalid})
+			continue
+		}
+		*c.out = hex
+	}
+	if _, ok := fonts[b.Font]; !ok {
+		errs = append(errs, FieldError{FieldFont, MsgFontInvalid})
+	}
+	if !ValidLanguage(b.Language) {
+		errs = append(errs, FieldError{FieldLanguage, MsgLanguageInvalid})
+	}
+	if errs.Field(FieldTextColor) == "" && errs.Field(FieldBackgroundColor) == "" {
+		if ContrastRatio(out.TextColor, out.BackgroundColor) < MinTextContrast {
+			errs = append(errs, FieldError{FieldTextColor, MsgContrastLow})
+		}
+	}
+	if len(errs) > 0 {
+		return Brand{}, errs
+	}
+	return out, nil
+}
+
+// validName reports whether a trimmed display name holds only printable
+// characters (no control or format characters such as bidi overrides).
+func validName(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return false
+		}
+	}
+	return true
+}
