@@ -1,0 +1,50 @@
+# Grisaille's developer and CI entry points. `make test` is the project's one
+# test command; .ci/run calls it after installing what the tests need.
+
+GO ?= go
+
+# Files that templ generates from *.templ files. They are committed, so that
+# the tree builds without a generate step; `make test` checks they are fresh.
+TEMPL_GO := '*_templ.go'
+
+.PHONY: test check-generated vet run generate build bench
+
+## test: check the generated templ code, vet, and run every test once.
+test: check-generated
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 15m ./...
+
+## check-generated: fail if `go tool templ generate` changes or adds *_templ.go files.
+check-generated:
+	@git rev-parse --is-inside-work-tree >/dev/null 2>&1 || { \
+		echo "check-generated: not a git work tree, cannot compare generated files" >&2; exit 1; }
+	$(GO) tool templ generate
+	@if ! git diff --exit-code --stat -- $(TEMPL_GO); then \
+		echo "ERROR: generated templ files are stale (changed files listed above)." >&2; \
+		echo "       Run 'make generate' and commit the *_templ.go files." >&2; \
+		exit 1; \
+	fi
+	@untracked="$$(git ls-files --others --exclude-standard -- $(TEMPL_GO))"; \
+	if [ -n "$$untracked" ]; then \
+		echo "ERROR: these generated templ files are not committed:" >&2; \
+		echo "$$untracked" | sed 's/^/       /' >&2; \
+		echo "       Run 'make generate' and commit the *_templ.go files." >&2; \
+		exit 1; \
+	fi
+	@echo "generated templ files are fresh"
+
+## run: serve the portal with demo data.
+run:
+	$(GO) run . serve --demo
+
+## generate: regenerate the *_templ.go files from the *.templ files.
+generate:
+	$(GO) tool templ generate
+
+## build: build the grisaille binary in the repository root.
+build:
+	$(GO) build -o grisaille .
+
+## bench: run every benchmark, and no test.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
