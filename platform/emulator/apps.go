@@ -1,0 +1,517 @@
+package emulator
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+
+	"github.com/grisaille/grisaille/platform"
+)
+
+// appRow is an applications row.
+type appRow struct {
+	ID              string `db:"id"`
+	OrgID           string `db:"org_id"`
+	Name            string `db:"name"`
+	Description     string `db:"description"`
+	Zone            string `db:"zone"`
+	DeployType      string `db:"deploy_type"`
+	InstanceType    string `db:"instance_type"`
+	InstanceVersion string `db:"instance_version"`
+	VariantID       string `db:"variant_id"`
+	MinInstances    int    `db:"min_instances"`
+	MaxInstances    int    `db:"max_instances"`
+	MinFlavor       string `db:"min_flavor"`
+	MaxFlavor       string `db:"max_flavor"`
+	BuildFlavor     string `db:"build_flavor"`
+	SeparateBuild   int    `db:"separate_build"`
+	StickySessions  int    `db:"sticky_sessions"`
+	ForceHTTPS      string `db:"force_https"`
+	Tags            string `db:"tags"`
+	State           string `db:"state"`
+	UpAt            int64  `db:"up_at"`
+	CreatedAt       int64  `db:"created_at"`
+}
+
+const appColumns = `id, org_id, name, description, zone, deploy_type, instance_type, instance_version, variant_id, min_instances, max_instances, min_flavor, max_flavor, build_flavor, separate_build, sticky_sessions, force_https, tags, state, up_at, created_at`
+
+// state is the application's state at time now: a start becomes effective
+// (WANTS_TO_BE_UP → SHOULD_BE_UP) once its deployment is done.
+func (a appRow) state(now int64) string {
+	if a.State == platform.StateWantsToBeUp && now >= a.UpAt {
+		return platform.StateShouldBeUp
+	}
+	return a.State
+}
+
+// api renders the application as the API answers it.
+func (e *Emulator) appAPI(a appRow, env []platform.EnvVar) platform.Application {
+	in := e.cat.instanceByVariantID(a.InstanceType, a.InstanceVersion, a.VariantID)
+	var tags []string
+	if json.Unmarshal([]byte(a.Tags), &tags) != nil || tags == nil {
+		tags = []string{}
+	}
+	if env == nil {
+		env = []platform.EnvVar{}
+	}
+	push := fmt.Sprintf("push-n3-%s-clevercloud-customers.services.clever-cloud.com/%s.git", a.Zone, a.ID)
+	return platform.Application{
+		ID: a.ID, OwnerID: a.OrgID, Name: a.Name, Description: a.Description,
+		Zone: a.Zone, ZoneID: e.cat.zoneID(a.Zone),
+		Instance: platform.AppInstance{
+			Type: a.InstanceType, Version: a.InstanceVersion, Variant: in.Variant,
+			MinInstances: a.MinInstances, MaxInstances: a.MaxInstances,
+			MinFlavor: flavorOf(in, a.MinFlavor), MaxFlavor: flavorOf(in, a.MaxFlavor),
+		},
+		Deployment: platform.AppDeployment{
+			Type: a.DeployType, URL: "git+ssh://git@" + push, HTTPURL: "https://" + push,
+		},
+		Vhosts:       []platform.Vhost{{FQDN: strings.ReplaceAll(a.ID, "_", "-") + ".cleverapps.io"}},
+		State:        a.state(e.nowMS()),
+		Env:          env,
+		Tags:         tags,
+		CreationDate: a.CreatedAt,
+	}
+}
+
+// app loads application id of organisation org.
+func (e *Emulator) app(ctx context.Context, q sqlx.QueryerContext, org, id string) (appRow, error) {
+	var a appRow
+	err := sqlx.GetContext(ctx, q, &a, e.q(`SELECT `+appColumns+` FROM applications WHERE id = ? AND org_id = ?`), id, org)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, errNotFound
+	}
+	if err != nil {
+		return a, fmt.Errorf("emulator: get application: %w", err)
+	}
+	return a, nil
+}
+
+// env lists an application's environment, sorted by name.
+func (e *Emulator) env(ctx context.Context, appID string) ([]platform.EnvVar, error) {
+	out := []platform.EnvVar{}
+	if err := e.db.SelectContext(ctx, &out, e.q(`SELECT name, value FROM app_env WHERE app_id = ? ORDER BY name`), appID); err != nil {
+		return nil, fmt.Errorf("emulator: list environment: %w", err)
+	}
+	return out, nil
+}
+
+// apps lists an organisation's applications, oldest first.
+func (e *Emulator) apps(ctx context.Context, org string) ([]platform.Application, error) {
+	var rows []appRow
+	if err := e.db.SelectContext(ctx, &rows, e.q(`SELECT `+appColumns+` FROM applications WHERE org_id = ? ORDER BY created_at, id`), org); err != nil {
+		return nil, fmt.Errorf("emulator: list applications: %w", err)
+	}
+	out := make([]platform.Application, 0, len(rows))
+	for _, a := range rows {
+		env, err := e.env(ctx, a.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e.appAPI(a, env))
+	}
+	return out, nil
+}
+
+// ownedApp loads the path's application {a} of organisation {o}, answering
+// 404 when acc does not own them.
+func (e *Emulator) ownedApp(w http.ResponseWriter, r *http.Request, acc account) (appRow, bool) {
+	o, ok := e.ownedOrg(w, r, acc)
+	if !ok {
+		return appRow{}, false
+	}
+	a, err := e.app(r.Context(), e.db, o.ID, r.PathValue("a"))
+	if err != nil {
+		fail(w, err, "application")
+		return a, false
+	}
+	return a, true
+}
+
+// badRequest is a validation failure, answered 400 with its message.
+type badRequest string
+
+func (b badRequest) Error() string { return string(b) }
+
+// writeErr answers a badRequest as 400, errNotFound as 404, others as 500.
+func writeErr(w http.ResponseWriter, err error, what string) {
+	var br badRequest
+	if errors.As(err, &br) {
+		writeError(w, http.StatusBadRequest, string(br))
+		return
+	}
+	fail(w, err, what)
+}
+
+// validEnvName reports whether name is an acceptable variable name:
+// [A-Za-z_][A-Za-z0-9_.-]*.
+func validEnvName(name string) bool {
+	for i, c := range name {
+		letter := c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+		if !letter && (i == 0 || !(c >= '0' && c <= '9' || c == '.' || c == '-')) {
+			return false
+		}
+	}
+	return name != ""
+}
+
+// checkEnv validates every name of env.
+func checkEnv(env map[string]string) error {
+	for k := range env {
+		if !validEnvName(k) {
+			return badRequest(fmt.Sprintf("invalid environment variable name %q", k))
+		}
+	}
+	return nil
+}
+
+// checkScaling validates instance counts and flavors against the runtime.
+func checkScaling(in platform.Instance, minN, maxN int, minF, maxF string) error {
+	if minN < 1 || maxN < minN || (in.MaxInstances > 0 && maxN > in.MaxInstances) {
+		return badRequest(fmt.Sprintf("invalid instance counts: want 1 <= minInstances (%d) <= maxInstances (%d) <= %d", minN, maxN, in.MaxInstances))
+	}
+	lo, ok := in.Flavor(minF)
+	if !ok {
+		return badRequest(fmt.Sprintf("unknown minFlavor %q for %s/%s", minF, in.Type, in.Variant.Slug))
+	}
+	hi, ok := in.Flavor(maxF)
+	if !ok {
+		return badRequest(fmt.Sprintf("unknown maxFlavor %q for %s/%s", maxF, in.Type, in.Variant.Slug))
+	}
+	if lo.Mem > hi.Mem {
+		return badRequest(fmt.Sprintf("minFlavor %s is larger than maxFlavor %s", minF, maxF))
+	}
+	return nil
+}
+
+// newApp validates a creation request and builds the row.
+func (e *Emulator) newApp(org string, in platform.ApplicationCreate) (appRow, error) {
+	if strings.TrimSpace(in.Name) == "" {
+		return appRow{}, badRequest("name is required")
+	}
+	if _, ok := e.cat.zones[in.Zone]; !ok {
+		return appRow{}, badRequest(fmt.Sprintf("unknown zone %q", in.Zone))
+	}
+	deploy := strings.ToUpper(in.Deploy)
+	switch deploy {
+	case "":
+		deploy = "GIT"
+	case "GIT", "FTP":
+	default:
+		return appRow{}, badRequest(fmt.Sprintf("unknown deploy %q (want git or ftp)", in.Deploy))
+	}
+	inst, ok := e.cat.instance(in.InstanceType, in.InstanceVersion, in.InstanceVariant)
+	if !ok || in.InstanceType == "" {
+		return appRow{}, badRequest(fmt.Sprintf("unknown instance: type %q, version %q, variant %q", in.InstanceType, in.InstanceVersion, in.InstanceVariant))
+	}
+	minN, maxN := max(in.MinInstances, 1), in.MaxInstances
+	if maxN == 0 {
+		maxN = minN
+	}
+	minF, maxF := cmpOr(in.MinFlavor, inst.DefaultFlavor.Name), cmpOr(in.MaxFlavor, in.MinFlavor, inst.DefaultFlavor.Name)
+	if err := checkScaling(inst, minN, maxN, minF, maxF); err != nil {
+		return appRow{}, err
+	}
+	build := cmpOr(in.BuildFlavor, inst.BuildFlavor.Name)
+	if _, ok := inst.Flavor(build); !ok && in.BuildFlavor != "" {
+		return appRow{}, badRequest(fmt.Sprintf("unknown buildFlavor %q", in.BuildFlavor))
+	}
+	if err := checkEnv(in.Env); err != nil {
+		return appRow{}, err
+	}
+	tags := in.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	tagJSON, _ := json.Marshal(tags)
+	now := e.nowMS()
+	return appRow{
+		ID: "app_" + uuid.NewString(), OrgID: org, Name: in.Name, Description: in.Description, Zone: in.Zone,
+		DeployType: deploy, InstanceType: inst.Type, InstanceVersion: inst.Version, VariantID: inst.Variant.ID,
+		MinInstances: minN, MaxInstances: maxN, MinFlavor: minF, MaxFlavor: maxF, BuildFlavor: build,
+		SeparateBuild: boolInt(in.SeparateBuild), StickySessions: boolInt(in.StickySessions),
+		ForceHTTPS: cmpOr(in.ForceHTTPS, "DISABLED"), Tags: string(tagJSON),
+		State: platform.StateShouldBeDown, UpAt: now, CreatedAt: now,
+	}, nil
+}
+
+// cmpOr returns the first non-empty string.
+func cmpOr(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// withTx runs fn in a transaction, committing when it returns nil.
+func (e *Emulator) withTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := e.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("emulator: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("emulator: commit: %w", err)
+	}
+	return nil
+}
+
+// putEnv sets variables of an application inside tx.
+func (e *Emulator) putEnv(ctx context.Context, tx *sqlx.Tx, appID string, env map[string]string) error {
+	for k, v := range env {
+		if _, err := tx.ExecContext(ctx, e.q(`DELETE FROM app_env WHERE app_id = ? AND name = ?`), appID, k); err != nil {
+			return fmt.Errorf("emulator: set environment: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, e.q(`INSERT INTO app_env (app_id, name, value) VALUES (?, ?, ?)`), appID, k, v); err != nil {
+			return fmt.Errorf("emulator: set environment: %w", err)
+		}
+	}
+	return nil
+}
+
+func (e *Emulator) handleListApps(w http.ResponseWriter, r *http.Request, acc account) {
+	o, ok := e.ownedOrg(w, r, acc)
+	if !ok {
+		return
+	}
+	apps, err := e.apps(r.Context(), o.ID)
+	if err != nil {
+		internalError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, apps)
+}
+
+// respondApp answers the application id of org.
+func (e *Emulator) respondApp(w http.ResponseWriter, ctx context.Context, org, id string) {
+	a, err := e.app(ctx, e.db, org, id)
+	if err != nil {
+		fail(w, err, "application")
+		return
+	}
+	env, err := e.env(ctx, a.ID)
+	if err != nil {
+		internalError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, e.appAPI(a, env))
+}
+
+func (e *Emulator) handleGetApp(w http.ResponseWriter, r *http.Request, acc account) {
+	if a, ok := e.ownedApp(w, r, acc); ok {
+		e.respondApp(w, r.Context(), a.OrgID, a.ID)
+	}
+}
+
+// handleCreateApp creates a stopped application (state SHOULD_BE_DOWN).
+// Duplicate names are allowed, as on the real platform.
+func (e *Emulator) handleCreateApp(w http.ResponseWriter, r *http.Request, acc account) {
+	o, ok := e.ownedOrg(w, r, acc)
+	if !ok {
+		return
+	}
+	var in platform.ApplicationCreate
+	if !decode(w, r, &in) {
+		return
+	}
+	a, err := e.newApp(o.ID, in)
+	if err != nil {
+		writeErr(w, err, "application")
+		return
+	}
+	ctx := r.Context()
+	err = e.withTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.NamedExecContext(ctx, `INSERT INTO applications (`+appColumns+`) VALUES (:id, :org_id, :name, :description, :zone, :deploy_type, :instance_type, :instance_version, :variant_id, :min_instances, :max_instances, :min_flavor, :max_flavor, :build_flavor, :separate_build, :sticky_sessions, :force_https, :tags, :state, :up_at, :created_at)`, a); err != nil {
+			return fmt.Errorf("emulator: create application: %w", err)
+		}
+		return e.putEnv(ctx, tx, a.ID, in.Env)
+	})
+	if err != nil {
+		internalError(w, err)
+		return
+	}
+	e.respondApp(w, ctx, o.ID, a.ID)
+}
+
+// handleUpdateApp changes the name, description and scaling fields set.
+func (e *Emulator) handleUpdateApp(w http.ResponseWriter, r *http.Request, acc account) {
+	a, ok := e.ownedApp(w, r, acc)
+	if !ok {
+		return
+	}
+	var in platform.ApplicationUpdate
+	if !decode(w, r, &in) {
+		return
+	}
+	if in.Name != nil {
+		if strings.TrimSpace(*in.Name) == "" {
+			writeError(w, http.StatusBadRequest, "name must not be empty")
+			return
+		}
+		a.Name = *in.Name
+	}
+	if in.Description != nil {
+		a.Description = *in.Description
+	}
+	before := a
+	setIf(&a.MinInstances, in.MinInstances)
+	setIf(&a.MaxInstances, in.MaxInstances)
+	setIf(&a.MinFlavor, in.MinFlavor)
+	setIf(&a.MaxFlavor, in.MaxFlavor)
+	inst := e.cat.instanceByVariantID(a.InstanceType, a.InstanceVersion, a.VariantID)
+	if err := checkScaling(inst, a.MinInstances, a.MaxInstances, a.MinFlavor, a.MaxFlavor); err != nil {
+		writeErr(w, err, "application")
+		return
+	}
+	ctx := r.Context()
+	err := e.withTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.NamedExecContext(ctx, `UPDATE applications SET name = :name, description = :description, min_instances = :min_instances, max_instances = :max_instances, min_flavor = :min_flavor, max_flavor = :max_flavor WHERE id = :id`, a); err != nil {
+			return fmt.Errorf("emulator: update application: %w", err)
+		}
+		if before.MinFlavor == a.MinFlavor && before.MinInstances == a.MinInstances {
+			return nil
+		}
+		// The billed size changed: a running application starts a new interval.
+		open, err := e.closeUsage(ctx, tx, a.ID)
+		if err != nil || open == nil {
+			return err
+		}
+		return e.openUsage(ctx, tx, a, max(open.StartedAt, e.nowMS()))
+	})
+	if err != nil {
+		internalError(w, err)
+		return
+	}
+	e.respondApp(w, ctx, a.OrgID, a.ID)
+}
+
+func setIf[T any](dst *T, src *T) {
+	if src != nil {
+		*dst = *src
+	}
+}
+
+func (e *Emulator) handleDeleteApp(w http.ResponseWriter, r *http.Request, acc account) {
+	a, ok := e.ownedApp(w, r, acc)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	err := e.withTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := e.closeUsage(ctx, tx, a.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, e.q(`DELETE FROM applications WHERE id = ?`), a.ID); err != nil {
+			return fmt.Errorf("emulator: delete application: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		internalError(w, err)
+		return
+	}
+	writeSuccess(w, "The application has been deleted")
+}
+
+func (e *Emulator) handleGetEnv(w http.ResponseWriter, r *http.Request, acc account) {
+	a, ok := e.ownedApp(w, r, acc)
+	if !ok {
+		return
+	}
+	env, err := e.env(r.Context(), a.ID)
+	if err != nil {
+		internalError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, env)
+}
+
+// handleReplaceEnv replaces the whole environment with the {NAME: value} body.
+func (e *Emulator) handleReplaceEnv(w http.ResponseWriter, r *http.Request, acc account) {
+	a, ok := e.ownedApp(w, r, acc)
+	if !ok {
+		return
+	}
+	var env map[string]string
+	if !decode(w, r, &env) {
+		return
+	}
+	if err := checkEnv(env); err != nil {
+		writeErr(w, err, "application")
+		return
+	}
+	ctx := r.Context()
+	err := e.withTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, e.q(`DELETE FROM app_env WHERE app_id = ?`), a.ID); err != nil {
+			return fmt.Errorf("emulator: replace environment: %w", err)
+		}
+		return e.putEnv(ctx, tx, a.ID, env)
+	})
+	if err != nil {
+		internalError(w, err)
+		return
+	}
+	writeSuccess(w, "The environment has been updated")
+}
+
+// handleSetEnv sets one variable from the {value} body.
+func (e *Emulator) handleSetEnv(w http.ResponseWriter, r *http.Request, acc account) {
+	a, ok := e.ownedApp(w, r, acc)
+	if !ok {
+		return
+	}
+	name := r.PathValue("name")
+	if !validEnvName(name) {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("invalid environment variable name %q", name))
+		return
+	}
+	var in struct {
+		Value *string `json:"value"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	if in.Value == nil {
+		writeError(w, http.StatusBadRequest, "value is required")
+		return
+	}
+	ctx := r.Context()
+	err := e.withTx(ctx, func(tx *sqlx.Tx) error {
+		return e.putEnv(ctx, tx, a.ID, map[string]string{name: *in.Value})
+	})
+	if err != nil {
+		internalError(w, err)
+		return
+	}
+	writeSuccess(w, "The environment variable has been set")
+}
+
+// handleDeleteEnv removes one variable; an absent one is a 404.
+func (e *Emulator) handleDeleteEnv(w http.ResponseWriter, r *http.Request, acc account) {
+	a, ok := e.ownedApp(w, r, acc)
+	if !ok {
+		return
+	}
+	res, err := e.db.ExecContext(r.Context(), e.q(`DELETE FROM app_env WHERE app_id = ? AND name = ?`), a.ID, r.PathValue("name"))
+	if err != nil {
+		internalError(w, fmt.Errorf("emulator: delete environment variable: %w", err))
+		return
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		writeError(w, http.StatusNotFound, "environment variable not found")
+		return
+	}
+	writeSuccess(w, "The environment variable has been deleted")
+}
