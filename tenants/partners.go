@@ -1,0 +1,407 @@
+package tenants
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/grisaille/grisaille/themes"
+)
+
+// PartnerCreate holds what the operator gives to create a partner.
+type PartnerCreate struct {
+	// Slug is the partner's short name, 2–40 of [a-z0-9-], not starting or
+	// ending with a hyphen.
+	Slug string
+	// Brand is the partner's look; it must pass themes.Brand.Validate.
+	Brand themes.Brand
+	// Hostnames are the hosts of the partner's console: DNS names, no port.
+	Hostnames []string
+	// AllowedZones are the platform zones the partner may sell.
+	AllowedZones []string
+	// PlatformToken is the partner's platform credential, stored sealed;
+	// it may be empty and set later with SetPlatformToken.
+	PlatformToken string
+}
+
+// slugPattern is the shape of a partner slug.
+var slugPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$`)
+
+// partnerRow is a partners row as selected by partnerColumns.
+type partnerRow struct {
+	ID              string    `db:"id"`
+	Slug            string    `db:"slug"`
+	Name            string    `db:"brand_name"`
+	PrimaryColor    string    `db:"brand_primary_color"`
+	AccentColor     string    `db:"brand_accent_color"`
+	BackgroundColor string    `db:"brand_background_color"`
+	TextColor       string    `db:"brand_text_color"`
+	Font            string    `db:"brand_font"`
+	Language        string    `db:"brand_language"`
+	PoweredBy       bool      `db:"brand_powered_by"`
+	HasLogo         bool      `db:"has_logo"`
+	CreatedAt       time.Time `db:"created_at"`
+}
+
+// partnerColumns selects a partnerRow from partners aliased p.
+const partnerColumns = `p.id, p.slug, p.brand_name, p.brand_primary_color, p.brand_accent_color,
+	p.brand_background_color, p.brand_text_color, p.brand_font, p.brand_language, p.brand_powered_by,
+	p.created_at, EXISTS (SELECT 1 FROM partner_logos l WHERE l.partner_id = p.id) AS has_logo`
+
+// partner converts the row, without hostnames and zones.
+func (r partnerRow) partner() Partner {
+	return Partner{
+		ID:   r.ID,
+		Slug: r.Slug,
+		Brand: themes.Brand{
+			Name:            r.Name,
+			PrimaryColor:    r.PrimaryColor,
+			AccentColor:     r.AccentColor,
+			BackgroundColor: r.BackgroundColor,
+			TextColor:       r.TextColor,
+			Font:            r.Font,
+			Language:        r.Language,
+			PoweredBy:       r.PoweredBy,
+			HasLogo:         r.HasLogo,
+		},
+		Hostnames:    []string{},
+		AllowedZones: []string{},
+		CreatedAt:    utc(r.CreatedAt),
+	}
+}
+
+// normalizeHostnames normalises, validates, deduplicates and sorts hostnames.
+func normalizeHostnames(hosts []string) ([]string, error) {
+	out := make([]string, 0, len(hosts))
+	for _, h := range hosts {
+		n, ok := normalizeHostname(h)
+		if !ok {
+			return nil, invalid("hostnames", MsgHostnameInvalid)
+		}
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// CreatePartner validates and stores a new partner with its hostnames,
+// zones and sealed platform credential. A taken slug or hostname returns a
+// DuplicateError.
+func (s *Store) CreatePartner(ctx context.Context, pc PartnerCreate) (Partner, error) {
+	if !slugPattern.MatchString(pc.Slug) {
+		return Partner{}, invalid("slug", MsgSlugInvalid)
+	}
+	brand, err := pc.Brand.Normalize()
+	if err != nil {
+		return Partner{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	hosts, err := normalizeHostnames(pc.Hostnames)
+	if err != nil {
+		return Partner{}, err
+	}
+	zones, err := normalizeZones(pc.AllowedZones)
+	if err != nil {
+		return Partner{}, err
+	}
+	id := newID("ptn")
+	sealed := ""
+	if pc.PlatformToken != "" {
+		if sealed, err = s.sealer.seal([]byte(pc.PlatformToken), tokenAAD(id)); err != nil {
+			return Partner{}, err
+		}
+	}
+	now := s.timestamp()
+
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return Partner{}, fmt.Errorf("tenants: create partner: %w", err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM partners WHERE slug = ?`), pc.Slug); err != nil {
+		return Partner{}, fmt.Errorf("tenants: create partner: %w", err)
+	}
+	if n > 0 {
+		return Partner{}, duplicate("slug", MsgSlugTaken)
+	}
+	_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO partners (id, slug, brand_name, brand_primary_color,
+		brand_accent_color, brand_background_color, brand_text_color, brand_font, brand_language,
+		brand_powered_by, platform_token_sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		id, pc.Slug, brand.Name, brand.PrimaryColor, brand.AccentColor, brand.BackgroundColor,
+		brand.TextColor, brand.Font, brand.Language, brand.PoweredBy, sealed, now)
+	if isUniqueViolation(err) {
+		return Partner{}, duplicate("slug", MsgSlugTaken)
+	}
+	if err != nil {
+		return Partner{}, fmt.Errorf("tenants: create partner: %w", err)
+	}
+	if err := insertHostnames(ctx, tx, id, hosts); err != nil {
+		return Partner{}, err
+	}
+	for _, z := range zones {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO partner_zones (partner_id, zone) VALUES (?, ?)`), id, z); err != nil {
+			return Partner{}, fmt.Errorf("tenants: create partner: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return Partner{}, fmt.Errorf("tenants: create partner: %w", err)
+	}
+	brand.HasLogo = false
+	return Partner{ID: id, Slug: pc.Slug, Brand: brand, Hostnames: hosts, AllowedZones: zones, CreatedAt: now}, nil
+}
+
+// insertHostnames adds hostnames to a partner, returning a DuplicateError
+// when one belongs to any partner already.
+func insertHostnames(ctx context.Context, tx *sqlx.Tx, partnerID string, hosts []string) error {
+	for _, h := range hosts {
+		var n int
+		if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM partner_hostnames WHERE hostname = ?`), h); err != nil {
+			return fmt.Errorf("tenants: add hostname: %w", err)
+		}
+		if n > 0 {
+			return duplicate("hostnames", MsgHostnameTaken)
+		}
+		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO partner_hostnames (hostname, partner_id) VALUES (?, ?)`), h, partnerID)
+		if isUniqueViolation(err) {
+			return duplicate("hostnames", MsgHostnameTaken)
+		}
+		if err != nil {
+			return fmt.Errorf("tenants: add hostname: %w", err)
+		}
+	}
+	return nil
+}
+
+// Partner returns the partner with the given id.
+func (s *Store) Partner(ctx context.Context, id string) (Partner, error) {
+	return s.partnerWhere(ctx, `p.id = ?`, id)
+}
+
+// PartnerBySlug returns the partner with the given slug.
+func (s *Store) PartnerBySlug(ctx context.Context, slug string) (Partner, error) {
+	return s.partnerWhere(ctx, `p.slug = ?`, slug)
+}
+
+// PartnerByHost returns the partner whose console answers on host, which
+// should already be normalised with NormalizeHost (it is normalised again).
+// It returns ErrNotFound for an unknown host.
+func (s *Store) PartnerByHost(ctx context.Context, host string) (Partner, error) {
+	host = NormalizeHost(host)
+	if host == "" {
+		return Partner{}, ErrNotFound
+	}
+	return s.partnerWhere(ctx, `p.id = (SELECT h.partner_id FROM partner_hostnames h WHERE h.hostname = ?)`, host)
+}
+
+// partnerWhere loads the one partner matching a condition on partners p,
+// with its hostnames and zones.
+func (s *Store) partnerWhere(ctx context.Context, cond string, arg any) (Partner, error) {
+	var row partnerRow
+	err := s.db.GetContext(ctx, &row, s.db.Rebind(`SELECT `+partnerColumns+` FROM partners p WHERE `+cond), arg)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Partner{}, ErrNotFound
+	}
+	if err != nil {
+		return Partner{}, fmt.Errorf("tenants: partner: %w", err)
+	}
+	p := row.partner()
+	if err := s.db.SelectContext(ctx, &p.Hostnames, s.db.Rebind(
+		`SELECT hostname FROM partner_hostnames WHERE partner_id = ? ORDER BY hostname`), p.ID); err != nil {
+		return Partner{}, fmt.Errorf("tenants: partner hostnames: %w", err)
+	}
+	if err := s.db.SelectContext(ctx, &p.AllowedZones, s.db.Rebind(
+		`SELECT zone FROM partner_zones WHERE partner_id = ? ORDER BY zone`), p.ID); err != nil {
+		return Partner{}, fmt.Errorf("tenants: partner zones: %w", err)
+	}
+	return p, nil
+}
+
+// Partners returns every partner, ordered by slug, with hostnames and zones.
+// It is for the operator: it is the one query not scoped by partner.
+func (s *Store) Partners(ctx context.Context) ([]Partner, error) {
+	var rows []partnerRow
+	if err := s.db.SelectContext(ctx, &rows, `SELECT `+partnerColumns+` FROM partners p ORDER BY p.slug`); err != nil {
+		return nil, fmt.Errorf("tenants: partners: %w", err)
+	}
+	var pairs []struct {
+		PartnerID string `db:"partner_id"`
+		Value     string `db:"value"`
+	}
+	hosts := map[string][]string{}
+	if err := s.db.SelectContext(ctx, &pairs, `SELECT partner_id, hostname AS value FROM partner_hostnames ORDER BY hostname`); err != nil {
+		return nil, fmt.Errorf("tenants: partners hostnames: %w", err)
+	}
+	for _, p := range pairs {
+		hosts[p.PartnerID] = append(hosts[p.PartnerID], p.Value)
+	}
+	pairs = nil
+	zones := map[string][]string{}
+	if err := s.db.SelectContext(ctx, &pairs, `SELECT partner_id, zone AS value FROM partner_zones ORDER BY zone`); err != nil {
+		return nil, fmt.Errorf("tenants: partners zones: %w", err)
+	}
+	for _, p := range pairs {
+		zones[p.PartnerID] = append(zones[p.PartnerID], p.Value)
+	}
+	out := make([]Partner, 0, len(rows))
+	for _, r := range rows {
+		p := r.partner()
+		p.Hostnames = append(p.Hostnames, hosts[p.ID]...)
+		p.AllowedZones = append(p.AllowedZones, zones[p.ID]...)
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// UpdateBrand validates and stores a partner's brand. b.HasLogo is ignored:
+// it follows SetLogo and DeleteLogo.
+func (s *Store) UpdateBrand(ctx context.Context, partnerID string, b themes.Brand) error {
+	brand, err := b.Normalize()
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	res, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE partners SET brand_name = ?, brand_primary_color = ?,
+		brand_accent_color = ?, brand_background_color = ?, brand_text_color = ?, brand_font = ?,
+		brand_language = ?, brand_powered_by = ? WHERE id = ?`),
+		brand.Name, brand.PrimaryColor, brand.AccentColor, brand.BackgroundColor, brand.TextColor,
+		brand.Font, brand.Language, brand.PoweredBy, partnerID)
+	return affectedOne(res, err, "update brand")
+}
+
+// SetHostnames replaces the hostnames a partner's console answers on. A
+// hostname of another partner returns a DuplicateError.
+func (s *Store) SetHostnames(ctx context.Context, partnerID string, hostnames []string) error {
+	hosts, err := normalizeHostnames(hostnames)
+	if err != nil {
+		return err
+	}
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("tenants: set hostnames: %w", err)
+	}
+	defer tx.Rollback()
+	if err := partnerExists(ctx, tx, partnerID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM partner_hostnames WHERE partner_id = ?`), partnerID); err != nil {
+		return fmt.Errorf("tenants: set hostnames: %w", err)
+	}
+	if err := insertHostnames(ctx, tx, partnerID, hosts); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// SetPartnerZones replaces the zones a partner may sell and, in the same
+// transaction, removes every zone outside the new set from the partner's
+// customers.
+func (s *Store) SetPartnerZones(ctx context.Context, partnerID string, zones []string) error {
+	zones, err := normalizeZones(zones)
+	if err != nil {
+		return err
+	}
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("tenants: set partner zones: %w", err)
+	}
+	defer tx.Rollback()
+	if err := partnerExists(ctx, tx, partnerID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM partner_zones WHERE partner_id = ?`), partnerID); err != nil {
+		return fmt.Errorf("tenants: set partner zones: %w", err)
+	}
+	for _, z := range zones {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO partner_zones (partner_id, zone) VALUES (?, ?)`), partnerID, z); err != nil {
+			return fmt.Errorf("tenants: set partner zones: %w", err)
+		}
+	}
+	query, args := `DELETE FROM customer_zones WHERE partner_id = ?`, []any{partnerID}
+	if len(zones) > 0 {
+		if query, args, err = sqlx.In(query+` AND zone NOT IN (?)`, partnerID, zones); err != nil {
+			return fmt.Errorf("tenants: set partner zones: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind(query), args...); err != nil {
+		return fmt.Errorf("tenants: narrow customer zones: %w", err)
+	}
+	return tx.Commit()
+}
+
+// PlatformToken returns a partner's platform credential, decrypted. It
+// returns ErrNotFound when the partner is unknown or has no credential.
+func (s *Store) PlatformToken(ctx context.Context, partnerID string) (string, error) {
+	var sealed string
+	err := s.db.GetContext(ctx, &sealed, s.db.Rebind(`SELECT platform_token_sealed FROM partners WHERE id = ?`), partnerID)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && sealed == "" {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("tenants: platform token: %w", err)
+	}
+	plain, err := s.sealer.open(sealed, tokenAAD(partnerID))
+	if err != nil {
+		return "", fmt.Errorf("tenants: platform token of %s: %w", partnerID, err)
+	}
+	return string(plain), nil
+}
+
+// SetPlatformToken stores a partner's platform credential, sealed with the
+// Sealer and bound to the partner so that it opens for no other.
+func (s *Store) SetPlatformToken(ctx context.Context, partnerID, token string) error {
+	if token == "" {
+		return invalid("platform_token", MsgPlatformTokenRequired)
+	}
+	sealed, err := s.sealer.seal([]byte(token), tokenAAD(partnerID))
+	if err != nil {
+		return err
+	}
+	res, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE partners SET platform_token_sealed = ? WHERE id = ?`), sealed, partnerID)
+	return affectedOne(res, err, "set platform token")
+}
+
+// tokenAAD binds a sealed platform credential to its partner.
+func tokenAAD(partnerID string) []byte {
+	return []byte("partner-platform-token:" + partnerID)
+}
+
+// partnerExists returns ErrNotFound unless the partner exists.
+func partnerExists(ctx context.Context, q queryer, partnerID string) error {
+	var n int
+	if err := sqlx.GetContext(ctx, q, &n, q.Rebind(`SELECT COUNT(*) FROM partners WHERE id = ?`), partnerID); err != nil {
+		return fmt.Errorf("tenants: partner: %w", err)
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// queryer is what *sqlx.DB and *sqlx.Tx share for reads.
+type queryer interface {
+	sqlx.QueryerContext
+	Rebind(query string) string
+}
+
+// affectedOne turns an UPDATE or DELETE result into ErrNotFound when it
+// touched no row.
+func affectedOne(res sql.Result, err error, what string) error {
+	if err != nil {
+		return fmt.Errorf("tenants: %s: %w", what, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("tenants: %s: %w", what, err)
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}

@@ -1,0 +1,118 @@
+package tenants
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// sessionTokenBytes is the entropy of a session token.
+const sessionTokenBytes = 32
+
+// sessionID returns the stored id of a session token: its hex SHA-256.
+func sessionID(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateSession signs a partner's user in for ttl. It returns the token for
+// the cookie (32 random bytes, unpadded base64url) and the session, whose
+// ID is the token's SHA-256; the token itself is not stored.
+func (s *Store) CreateSession(ctx context.Context, partnerID, userID string, ttl time.Duration) (string, Session, error) {
+	if ttl <= 0 {
+		return "", Session{}, fmt.Errorf("tenants: create session: ttl %v: %w", ttl, ErrInvalid)
+	}
+	raw := make([]byte, sessionTokenBytes)
+	if _, err := rand.Read(raw); err != nil {
+		return "", Session{}, fmt.Errorf("tenants: create session: %w", err)
+	}
+	token := base64.RawURLEncoding.EncodeToString(raw)
+	now := s.timestamp()
+	sess := Session{ID: sessionID(token), UserID: userID, PartnerID: partnerID, ExpiresAt: now.Add(ttl), CreatedAt: now}
+
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return "", Session{}, fmt.Errorf("tenants: create session: %w", err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM users WHERE partner_id = ? AND id = ?`),
+		partnerID, userID); err != nil {
+		return "", Session{}, fmt.Errorf("tenants: create session: %w", err)
+	}
+	if n == 0 {
+		return "", Session{}, ErrNotFound
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO sessions (id, user_id, partner_id, expires_at, created_at)
+		VALUES (?, ?, ?, ?, ?)`), sess.ID, sess.UserID, sess.PartnerID, sess.ExpiresAt, sess.CreatedAt); err != nil {
+		return "", Session{}, fmt.Errorf("tenants: create session: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return "", Session{}, fmt.Errorf("tenants: create session: %w", err)
+	}
+	return token, sess, nil
+}
+
+// SessionUser returns the session of a cookie token on a partner's console
+// and its user. An unknown or expired token, or one of another partner,
+// returns ErrNotFound; an expired session is deleted.
+func (s *Store) SessionUser(ctx context.Context, partnerID, token string) (Session, User, error) {
+	if token == "" {
+		return Session{}, User{}, ErrNotFound
+	}
+	id := sessionID(token)
+	var row struct {
+		userRow
+		SessionID        string    `db:"session_id"`
+		SessionExpiresAt time.Time `db:"session_expires_at"`
+		SessionCreatedAt time.Time `db:"session_created_at"`
+	}
+	err := s.db.GetContext(ctx, &row, s.db.Rebind(`SELECT s.id AS session_id, s.expires_at AS session_expires_at,
+		s.created_at AS session_created_at, u.id, u.partner_id, u.customer_id, u.email, u.name, u.role, u.language,
+		u.created_at
+		FROM sessions s JOIN users u ON u.id = s.user_id AND u.partner_id = s.partner_id
+		WHERE s.partner_id = ? AND s.id = ?`), partnerID, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Session{}, User{}, ErrNotFound
+	}
+	if err != nil {
+		return Session{}, User{}, fmt.Errorf("tenants: session: %w", err)
+	}
+	sess := Session{ID: row.SessionID, UserID: row.ID, PartnerID: row.PartnerID,
+		ExpiresAt: utc(row.SessionExpiresAt), CreatedAt: utc(row.SessionCreatedAt)}
+	if !s.timestamp().Before(sess.ExpiresAt) {
+		if _, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM sessions WHERE partner_id = ? AND id = ?`),
+			partnerID, id); err != nil {
+			return Session{}, User{}, fmt.Errorf("tenants: delete expired session: %w", err)
+		}
+		return Session{}, User{}, ErrNotFound
+	}
+	return sess, row.user(), nil
+}
+
+// DeleteSession signs out the session of a cookie token on a partner's
+// console. Deleting an unknown session is not an error.
+func (s *Store) DeleteSession(ctx context.Context, partnerID, token string) error {
+	if _, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM sessions WHERE partner_id = ? AND id = ?`),
+		partnerID, sessionID(token)); err != nil {
+		return fmt.Errorf("tenants: delete session: %w", err)
+	}
+	return nil
+}
+
+// DeleteExpiredSessions removes every expired session of every partner and
+// returns how many it removed. It is maintenance for the operator's
+// periodic job: the one session query not scoped by partner.
+func (s *Store) DeleteExpiredSessions(ctx context.Context) (int64, error) {
+	res, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM sessions WHERE expires_at <= ?`), s.timestamp())
+	if err != nil {
+		return 0, fmt.Errorf("tenants: delete expired sessions: %w", err)
+	}
+	return res.RowsAffected()
+}

@@ -1,0 +1,88 @@
+package tenants
+
+import (
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/mattn/go-sqlite3"
+)
+
+// Message ids of the validation errors the store returns in
+// ValidationError.MessageID, translated by the web layer.
+const (
+	MsgSlugInvalid               = "partner.slug.invalid"
+	MsgHostnameInvalid           = "partner.hostname.invalid"
+	MsgPlatformTokenRequired     = "partner.platform_token.required"
+	MsgZoneInvalid               = "zone.invalid"
+	MsgCustomerNameRequired      = "customer.name.required"
+	MsgCustomerNameTooLong       = "customer.name.too_long"
+	MsgOrganisationRequired      = "customer.organisation.required"
+	MsgEmailInvalid              = "user.email.invalid"
+	MsgUserNameTooLong           = "user.name.too_long"
+	MsgPasswordTooShort          = "user.password.too_short"
+	MsgPasswordTooLong           = "user.password.too_long"
+	MsgRoleInvalid               = "user.role.invalid"
+	MsgUserCustomerRequired      = "user.customer.required"
+	MsgUserCustomerForbidden     = "user.customer.forbidden"
+	MsgLanguageInvalid           = "user.language.invalid"
+	MsgLogoEmpty                 = "logo.empty"
+	MsgLogoTooLarge              = "logo.too_large"
+	MsgLogoTypeInvalid           = "logo.type.invalid"
+	MsgLogoUnsafe                = "logo.svg.unsafe"
+	MsgOperationKeyInvalid       = "operation.key.invalid"
+	MsgOperationKindInvalid      = "operation.kind.invalid"
+	MsgOperationStatusConflicted = "operation.status.conflict"
+	MsgSlugTaken                 = "partner.slug.taken"
+	MsgHostnameTaken             = "partner.hostname.taken"
+	MsgOrganisationTaken         = "customer.organisation.taken"
+	MsgEmailTaken                = "user.email.taken"
+	MsgOperationKeyReused        = "operation.key.reused"
+)
+
+// Store reads and writes the tenancy tables. Every method takes a context
+// and scopes its queries by partner. It is safe for concurrent use.
+type Store struct {
+	db     *sqlx.DB
+	sealer *Sealer
+	// now returns the current time; tests replace it to move the clock.
+	now func() time.Time
+}
+
+// NewStore returns a Store on db (migrated with migrations.Up) that seals
+// partners' platform credentials with sealer.
+func NewStore(db *sqlx.DB, sealer *Sealer) *Store {
+	return &Store{db: db, sealer: sealer, now: time.Now}
+}
+
+// timestamp returns the current time in UTC, at the microsecond precision
+// PostgreSQL keeps, so that a value read back equals the one written.
+func (s *Store) timestamp() time.Time {
+	return s.now().UTC().Truncate(time.Microsecond)
+}
+
+// newID returns a new random id with a type prefix ("ptn", "cus", …).
+func newID(prefix string) string {
+	return prefix + "_" + uuid.NewString()
+}
+
+// isUniqueViolation reports whether err is a unique-constraint violation,
+// on SQLite or on a PostgreSQL driver exposing SQLSTATE (pgx, lib/pq).
+func isUniqueViolation(err error) bool {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		return se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey
+	}
+	var pe interface{ SQLState() string }
+	if errors.As(err, &pe) {
+		return pe.SQLState() == "23505"
+	}
+	return false
+}
+
+// utc returns t in UTC; times read back from SQLite may carry another
+// location.
+func utc(t time.Time) time.Time {
+	return t.UTC()
+}
