@@ -1,0 +1,116 @@
+package server
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/grisaille/grisaille/platform"
+	"github.com/grisaille/grisaille/tenants"
+	"github.com/grisaille/grisaille/themes"
+	"github.com/grisaille/grisaille/web"
+	"github.com/grisaille/grisaille/web/i18n"
+)
+
+// i18nStatus is a refusal with a status and a translated message.
+func i18nStatus(status int, id string, kv ...any) error {
+	return web.NewUserError(status, id, kv...)
+}
+
+// classify maps an error to the status and the message a user should read.
+// It is the one place where typed errors become statuses.
+func classify(err error) (int, *i18n.Error) {
+	var ue *web.UserError
+	var ve *tenants.ValidationError
+	var te themes.Errors
+	var he *echo.HTTPError
+	var pe *platform.Error
+	switch {
+	case errors.As(err, &ue):
+		return ue.Status, ue.Msg
+	case errors.As(err, &ve):
+		return http.StatusBadRequest, i18n.NewError(ve.MessageID)
+	case errors.As(err, &te) && len(te) > 0:
+		return http.StatusBadRequest, i18n.NewError(te[0].MessageID)
+	case errors.Is(err, tenants.ErrZoneNotAllowed):
+		return http.StatusForbidden, i18n.NewError("error.zone_not_allowed")
+	case errors.Is(err, tenants.ErrDuplicate):
+		return http.StatusConflict, i18n.NewError("error.duplicate")
+	case errors.Is(err, tenants.ErrNotFound), errors.Is(err, platform.ErrNotFound):
+		return http.StatusNotFound, i18n.NewError("error.not_found")
+	case errors.Is(err, platform.ErrUnavailable):
+		return http.StatusServiceUnavailable, i18n.NewError("error.platform_unavailable")
+	case errors.Is(err, platform.ErrUnauthorized), errors.Is(err, platform.ErrForbidden):
+		return http.StatusBadGateway, i18n.NewError("error.platform_refused")
+	case errors.Is(err, platform.ErrConflict):
+		return http.StatusConflict, i18n.NewError("error.platform_conflict")
+	case errors.As(err, &pe) && errors.Is(err, platform.ErrBadRequest):
+		return http.StatusBadRequest, i18n.NewError("error.platform_rejected", "Detail", pe.Message)
+	case errors.As(err, &he):
+		switch he.Code {
+		case http.StatusNotFound, http.StatusMethodNotAllowed:
+			return he.Code, i18n.NewError("error.not_found")
+		case http.StatusRequestEntityTooLarge:
+			return he.Code, i18n.NewError("error.too_large")
+		case http.StatusForbidden:
+			return he.Code, i18n.NewError("error.csrf")
+		case http.StatusBadRequest:
+			return he.Code, i18n.NewError("error.bad_request")
+		}
+		return he.Code, i18n.NewError("error.internal")
+	}
+	return http.StatusInternalServerError, i18n.NewError("error.internal")
+}
+
+// handleError is the one error handler: pages get a translated message in
+// the partner's brand, JSON clients {id, message, type:"error"}, and unknown
+// hosts a plain 404 that shows nothing of any partner.
+func (s *server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	req := c.Request()
+	if errors.Is(err, errUnknownHost) {
+		c.Response().Header().Set(echo.HeaderContentType, "text/plain; charset=utf-8")
+		_ = c.String(http.StatusNotFound, "404 page not found\n")
+		return
+	}
+	status, msg := classify(err)
+	if status >= 500 {
+		s.cfg.Logger.Error("request failed", slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
+			slog.String("path", req.URL.Path), slog.String("error", err.Error()))
+	}
+	if _, ok := tenants.PartnerFrom(req.Context()); !ok {
+		// Errors raised before tenant resolution (an unknown route, say) are
+		// still rendered in the brand of the host's partner, if any.
+		p, terr := s.tenantOf(req)
+		if terr != nil {
+			c.Response().Header().Set(echo.HeaderContentType, "text/plain; charset=utf-8")
+			_ = c.String(http.StatusNotFound, "404 page not found\n")
+			return
+		}
+		ctx := tenants.WithPartner(req.Context(), p)
+		lang := s.cfg.Bundle.Negotiate("", req.Header.Get("Accept-Language"), p.Brand.Language)
+		ctx = i18n.WithLocalizer(ctx, s.cfg.Bundle.Localizer(lang))
+		c.SetRequest(req.WithContext(ctx))
+	}
+	if wantsJSON(req) {
+		_ = c.JSON(status, map[string]string{"id": msg.ID, "message": i18n.TE(c.Request().Context(), msg), "type": "error"})
+		return
+	}
+	if rerr := s.web.ErrorPage(c, status, msg); rerr != nil {
+		s.cfg.Logger.Error("render error page", slog.String("error", rerr.Error()))
+	}
+}
+
+// wantsJSON reports whether the client asked for JSON rather than a page.
+func wantsJSON(r *http.Request) bool {
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		return true
+	}
+	accept := r.Header.Get("Accept")
+	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
+}

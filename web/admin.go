@@ -1,0 +1,169 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/grisaille/grisaille/platform"
+	"github.com/grisaille/grisaille/tenants"
+	"github.com/grisaille/grisaille/themes"
+	"github.com/grisaille/grisaille/web/i18n"
+)
+
+// maxLogo is the largest logo a partner may upload.
+const maxLogo = 256 << 10
+
+// ZoneChoice is one zone checkbox.
+type ZoneChoice struct {
+	Name, Label string
+	Checked     bool
+}
+
+// CustomerRow is one customer in the partner's list.
+type CustomerRow struct {
+	ID, Name, Organisation string
+	Zones                  []string
+}
+
+// AdminVM is the partner admin's home page.
+type AdminVM struct {
+	Chrome    Chrome
+	Brand     themes.Brand
+	Fonts     []string
+	Zones     []ZoneChoice
+	Customers []CustomerRow
+	Error     string
+}
+
+// zoneChoices lists the zones offered (all the platform's, or only the
+// partner's) with the chosen ones checked.
+func zoneChoices(ctx context.Context, cat platform.CatalogueSnapshot, offered, chosen []string) []ZoneChoice {
+	out := make([]ZoneChoice, 0, len(offered))
+	for _, o := range zoneOptions(ctx, cat, offered) {
+		out = append(out, ZoneChoice{Name: o.Value, Label: o.Label, Checked: slices.Contains(chosen, o.Value)})
+	}
+	return out
+}
+
+func (h *Handler) adminVM(c echo.Context, p tenants.Partner) (AdminVM, error) {
+	ctx := c.Request().Context()
+	cat, err := h.cfg.Catalogue.Snapshot(ctx)
+	if err != nil {
+		return AdminVM{}, err
+	}
+	customers, err := h.cfg.Tenants.Customers(ctx, p.ID)
+	if err != nil {
+		return AdminVM{}, err
+	}
+	vm := AdminVM{Chrome: h.chrome(c, i18n.T(ctx, "admin.title")), Brand: p.Brand, Fonts: themes.Fonts(),
+		Zones: zoneChoices(ctx, cat, cat.ZoneNames(), p.AllowedZones)}
+	for _, cu := range customers {
+		vm.Customers = append(vm.Customers, CustomerRow{ID: cu.ID, Name: cu.Name, Organisation: cu.OrganisationID, Zones: cu.AllowedZones})
+	}
+	return vm, nil
+}
+
+// AdminHome shows the partner's brand, zones and customers.
+func (h *Handler) AdminHome(c echo.Context) error {
+	p, _ := tenants.PartnerFrom(c.Request().Context())
+	vm, err := h.adminVM(c, p)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, adminPage(vm))
+}
+
+// SaveBrand saves the partner's name, colours, font, language, "powered by"
+// switch and, when one is sent, logo.
+func (h *Handler) SaveBrand(c echo.Context) error {
+	ctx := c.Request().Context()
+	p, _ := tenants.PartnerFrom(ctx)
+	b := p.Brand
+	b.Name = strings.TrimSpace(c.FormValue("name"))
+	b.PrimaryColor = c.FormValue("primary")
+	b.AccentColor = c.FormValue("accent")
+	b.BackgroundColor = c.FormValue("background")
+	b.TextColor = c.FormValue("text")
+	b.Font = c.FormValue("font")
+	b.Language = c.FormValue("language")
+	b.PoweredBy = c.FormValue("powered_by") == "on"
+	refuse := func(status int, msg *i18n.Error) error {
+		vm, err := h.adminVM(c, p)
+		if err != nil {
+			return err
+		}
+		vm.Brand = b
+		vm.Error = i18n.TE(ctx, msg)
+		return render(c, status, adminPage(vm))
+	}
+	if err := b.Validate(); err != nil {
+		var fe themes.Errors
+		if errors.As(err, &fe) && len(fe) > 0 {
+			return refuse(http.StatusBadRequest, i18n.NewError(fe[0].MessageID))
+		}
+		return err
+	}
+	if fh, err := c.FormFile("logo"); err == nil && fh.Size > 0 {
+		if fh.Size > maxLogo {
+			return refuse(http.StatusBadRequest, i18n.NewError("brand.logo.too_large"))
+		}
+		f, err := fh.Open()
+		if err != nil {
+			return err
+		}
+		data, err := io.ReadAll(io.LimitReader(f, maxLogo+1))
+		f.Close()
+		if err != nil {
+			return err
+		}
+		if err := h.cfg.Tenants.SetLogo(ctx, p.ID, data, fh.Header.Get("Content-Type")); err != nil {
+			var ve *tenants.ValidationError
+			if errors.As(err, &ve) {
+				return refuse(http.StatusBadRequest, i18n.NewError(ve.MessageID))
+			}
+			return err
+		}
+		b.HasLogo = true
+	}
+	if err := h.cfg.Tenants.UpdateBrand(ctx, p.ID, b); err != nil {
+		return err
+	}
+	setFlash(c, "ok", "flash.brand_saved")
+	return c.Redirect(http.StatusSeeOther, "/admin")
+}
+
+// formZones reads the checked zones of a form.
+func formZones(c echo.Context) []string {
+	form, err := c.FormParams()
+	if err != nil {
+		return nil
+	}
+	return form["zones"]
+}
+
+// SavePartnerZones sets the zones the partner's customers may be offered.
+func (h *Handler) SavePartnerZones(c echo.Context) error {
+	ctx := c.Request().Context()
+	p, _ := tenants.PartnerFrom(ctx)
+	cat, err := h.cfg.Catalogue.Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	zones := formZones(c)
+	for _, z := range zones {
+		if _, ok := cat.Zone(z); !ok {
+			return NewUserError(http.StatusBadRequest, "error.unknown_zone", "Zone", z)
+		}
+	}
+	if err := h.cfg.Tenants.SetPartnerZones(ctx, p.ID, zones); err != nil {
+		return err
+	}
+	setFlash(c, "ok", "flash.zones_saved")
+	return c.Redirect(http.StatusSeeOther, "/admin")
+}

@@ -1,0 +1,178 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/grisaille/grisaille/platform"
+	"github.com/grisaille/grisaille/tenants"
+	"github.com/grisaille/grisaille/web/i18n"
+)
+
+// CustomerForm is what the create-customer form sends.
+type CustomerForm struct {
+	Name, Email, UserName, Language string
+	Zones                           []string
+}
+
+// NewCustomerVM is the create-customer page.
+type NewCustomerVM struct {
+	Chrome Chrome
+	Form   CustomerForm
+	Zones  []ZoneChoice
+	Error  string
+}
+
+func (h *Handler) newCustomerVM(c echo.Context, p tenants.Partner, form CustomerForm) (NewCustomerVM, error) {
+	ctx := c.Request().Context()
+	cat, err := h.cfg.Catalogue.Snapshot(ctx)
+	if err != nil {
+		return NewCustomerVM{}, err
+	}
+	chosen := form.Zones
+	if chosen == nil {
+		chosen = p.AllowedZones
+	}
+	offered := tenants.AllowedZones(cat.ZoneNames(), p.AllowedZones, p.AllowedZones)
+	return NewCustomerVM{Chrome: h.chrome(c, i18n.T(ctx, "customer.new.title")), Form: form,
+		Zones: zoneChoices(ctx, cat, offered, chosen)}, nil
+}
+
+// NewCustomer renders the create-customer form.
+func (h *Handler) NewCustomer(c echo.Context) error {
+	p, _ := tenants.PartnerFrom(c.Request().Context())
+	vm, err := h.newCustomerVM(c, p, CustomerForm{Language: p.Brand.Language})
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, newCustomerPage(vm))
+}
+
+// CreateCustomer creates the customer's organisation on the platform, then
+// the customer and its first user; if the portal can't record them, the
+// organisation is deleted again so that nothing is left half-made.
+func (h *Handler) CreateCustomer(c echo.Context) error {
+	ctx := c.Request().Context()
+	p, _ := tenants.PartnerFrom(ctx)
+	form := CustomerForm{
+		Name:     strings.TrimSpace(c.FormValue("name")),
+		Email:    strings.ToLower(strings.TrimSpace(c.FormValue("email"))),
+		UserName: strings.TrimSpace(c.FormValue("user_name")),
+		Language: c.FormValue("language"),
+		Zones:    formZones(c),
+	}
+	password := c.FormValue("password")
+	refuse := func(status int, msg *i18n.Error) error {
+		vm, err := h.newCustomerVM(c, p, form)
+		if err != nil {
+			return err
+		}
+		vm.Error = i18n.TE(ctx, msg)
+		return render(c, status, newCustomerPage(vm))
+	}
+	if form.Name == "" || utf8.RuneCountInString(form.Name) > 100 {
+		return refuse(http.StatusBadRequest, i18n.NewError("customer.error.name"))
+	}
+	if form.Zones == nil {
+		form.Zones = []string{}
+	}
+	for _, z := range form.Zones {
+		if !tenants.ZoneAllowed(z, p.AllowedZones, p.AllowedZones, p.AllowedZones) {
+			return refuse(http.StatusForbidden, i18n.NewError("error.zone_not_allowed", "Zone", z))
+		}
+	}
+	if !i18n.Supported(form.Language) {
+		form.Language = ""
+	}
+	if utf8.RuneCountInString(password) < 10 {
+		return refuse(http.StatusBadRequest, i18n.NewError("customer.error.password"))
+	}
+	if _, err := h.cfg.Tenants.UserByEmail(ctx, p.ID, form.Email); err == nil {
+		return refuse(http.StatusConflict, i18n.NewError("customer.error.email_taken"))
+	} else if !errors.Is(err, tenants.ErrNotFound) {
+		return err
+	}
+	api, err := h.partnerAPI(ctx, p)
+	if err != nil {
+		return err
+	}
+	org, err := api.CreateOrganisation(ctx, platform.Organisation{Name: form.Name, BillingEmail: form.Email, CustomerFullName: form.UserName})
+	if err != nil {
+		return err
+	}
+	cust, err := h.cfg.Tenants.CreateCustomerWithUser(ctx, p.ID,
+		tenants.CustomerCreate{Name: form.Name, OrganisationID: org.ID, AllowedZones: form.Zones},
+		tenants.UserCreate{PartnerID: p.ID, Email: form.Email, Name: form.UserName, Password: password,
+			Role: tenants.RoleCustomer, Language: form.Language})
+	if err != nil {
+		// Undo the organisation with a context of its own: the request's may
+		// be what failed.
+		if derr := api.DeleteOrganisation(context.WithoutCancel(ctx), org.ID); derr != nil {
+			h.cfg.Logger.Error("orphan organisation left on the platform", "organisation", org.ID, "error", derr)
+		}
+		var ve *tenants.ValidationError
+		if errors.As(err, &ve) {
+			return refuse(http.StatusBadRequest, i18n.NewError(ve.MessageID))
+		}
+		if errors.Is(err, tenants.ErrDuplicate) {
+			return refuse(http.StatusConflict, i18n.NewError("customer.error.email_taken"))
+		}
+		return err
+	}
+	setFlash(c, "ok", "flash.customer_created")
+	return c.Redirect(http.StatusSeeOther, "/admin/customers/"+cust.ID)
+}
+
+// CustomerVM is one customer's page in the partner admin.
+type CustomerVM struct {
+	Chrome   Chrome
+	Customer tenants.Customer
+	Users    []tenants.User
+	Zones    []ZoneChoice
+}
+
+// ShowCustomer shows a customer, its users and its zones.
+func (h *Handler) ShowCustomer(c echo.Context) error {
+	ctx := c.Request().Context()
+	p, _ := tenants.PartnerFrom(ctx)
+	cust, err := h.cfg.Tenants.Customer(ctx, p.ID, c.Param("customer"))
+	if err != nil {
+		return err
+	}
+	users, err := h.cfg.Tenants.UsersOfCustomer(ctx, p.ID, cust.ID)
+	if err != nil {
+		return err
+	}
+	cat, err := h.cfg.Catalogue.Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	offered := tenants.AllowedZones(cat.ZoneNames(), p.AllowedZones, p.AllowedZones)
+	vm := CustomerVM{Chrome: h.chrome(c, cust.Name), Customer: cust, Users: users,
+		Zones: zoneChoices(ctx, cat, offered, cust.AllowedZones)}
+	return render(c, http.StatusOK, customerPage(vm))
+}
+
+// SaveCustomerZones sets the zones a customer may use, within the partner's.
+func (h *Handler) SaveCustomerZones(c echo.Context) error {
+	ctx := c.Request().Context()
+	p, _ := tenants.PartnerFrom(ctx)
+	cust, err := h.cfg.Tenants.Customer(ctx, p.ID, c.Param("customer"))
+	if err != nil {
+		return err
+	}
+	zones := formZones(c)
+	if zones == nil {
+		zones = []string{}
+	}
+	if err := h.cfg.Tenants.SetCustomerZones(ctx, p.ID, cust.ID, zones); err != nil {
+		return err
+	}
+	setFlash(c, "ok", "flash.zones_saved")
+	return c.Redirect(http.StatusSeeOther, "/admin/customers/"+cust.ID)
+}

@@ -1,0 +1,188 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/grisaille/grisaille/platform"
+	"github.com/grisaille/grisaille/web/i18n"
+)
+
+// AddonForm is what the create-add-on form sends.
+type AddonForm struct {
+	Name, Provider, Plan, Zone, Key string
+}
+
+// NewAddonVM is the create-add-on page: first a provider, then its plan and zone.
+type NewAddonVM struct {
+	Chrome    Chrome
+	Providers []platform.AddonProvider
+	Provider  *platform.AddonProvider
+	Form      AddonForm
+	Plans     []Option
+	Zones     []Option
+	Error     string
+}
+
+// addonZones lists the zones where a provider's plan can run and the
+// customer may deploy.
+func addonZones(s scope, p platform.AddonProvider) []string {
+	var out []string
+	for _, z := range s.zones() {
+		if slices.Contains(p.Regions, z) {
+			out = append(out, z)
+			continue
+		}
+		for _, pl := range p.Plans {
+			if slices.Contains(pl.Zones, z) {
+				out = append(out, z)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func (h *Handler) newAddonVM(c echo.Context, s scope, form AddonForm) NewAddonVM {
+	ctx := c.Request().Context()
+	vm := NewAddonVM{Chrome: h.chrome(c, i18n.T(ctx, "addon.new.title")), Form: form}
+	for _, p := range s.cat.Providers {
+		if len(addonZones(s, p)) > 0 {
+			vm.Providers = append(vm.Providers, p)
+		}
+	}
+	if p, ok := s.cat.Provider(form.Provider); ok {
+		vm.Provider = &p
+		for _, pl := range p.Plans {
+			vm.Plans = append(vm.Plans, Option{Value: pl.Slug, Label: pl.Name})
+		}
+		vm.Zones = zoneOptions(ctx, s.cat, addonZones(s, p))
+	}
+	if vm.Form.Key == "" {
+		vm.Form.Key = newKey()
+	}
+	return vm
+}
+
+// NewAddon renders the create-add-on form.
+func (h *Handler) NewAddon(c echo.Context) error {
+	ctx := c.Request().Context()
+	s, err := h.scopeOf(ctx)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, newAddonPage(h.newAddonVM(c, s, AddonForm{Provider: c.QueryParam("provider")})))
+}
+
+// CreateAddon creates an add-on on the platform, once per form key.
+func (h *Handler) CreateAddon(c echo.Context) error {
+	ctx := c.Request().Context()
+	s, err := h.scopeOf(ctx)
+	if err != nil {
+		return err
+	}
+	form := AddonForm{
+		Name:     strings.TrimSpace(c.FormValue("name")),
+		Provider: c.FormValue("provider"),
+		Plan:     c.FormValue("plan"),
+		Zone:     c.FormValue("zone"),
+		Key:      c.FormValue("idempotency_key"),
+	}
+	refuse := func(status int, id string, kv ...any) error {
+		vm := h.newAddonVM(c, s, form)
+		vm.Error = i18n.TE(ctx, i18n.NewError(id, kv...))
+		return render(c, status, newAddonPage(vm))
+	}
+	if err := s.checkZone(form.Zone); err != nil {
+		return refuse(http.StatusForbidden, "error.zone_not_allowed", "Zone", form.Zone)
+	}
+	prov, ok := s.cat.Provider(form.Provider)
+	if !ok {
+		return refuse(http.StatusBadRequest, "addon.error.provider")
+	}
+	plan, ok := prov.Plan(form.Plan)
+	if !ok {
+		return refuse(http.StatusBadRequest, "addon.error.plan")
+	}
+	if !slices.Contains(addonZones(s, prov), form.Zone) {
+		return refuse(http.StatusBadRequest, "addon.error.zone", "Zone", form.Zone)
+	}
+	if form.Name == "" || utf8.RuneCountInString(form.Name) > 100 {
+		return refuse(http.StatusBadRequest, "addon.error.name")
+	}
+	if !validKey(form.Key) {
+		form.Key = newKey()
+	}
+	// Add-ons carry no tags: a retry recognises the add-on by its name,
+	// provider and zone.
+	_, err = h.createOnce(ctx, s, form.Key, "addon.create", func() (string, error) {
+		a, err := s.api.CreateAddon(ctx, s.org(), platform.AddonCreate{
+			Name: form.Name, ProviderID: prov.ID, Plan: plan.ID, Region: form.Zone, Options: map[string]string{},
+		})
+		return a.ID, err
+	}, func(ctx context.Context) (string, error) {
+		addons, err := s.api.Addons(ctx, s.org())
+		if err != nil {
+			return "", err
+		}
+		for _, a := range addons {
+			if a.Name == form.Name && a.Provider.ID == prov.ID && a.Region == form.Zone {
+				return a.ID, nil
+			}
+		}
+		return "", nil
+	})
+	if err != nil {
+		var ue *UserError
+		if errors.As(err, &ue) {
+			return refuse(ue.Status, ue.Msg.ID)
+		}
+		return err
+	}
+	setFlash(c, "ok", "flash.addon_created")
+	return c.Redirect(http.StatusSeeOther, "/console")
+}
+
+// ConfirmDeleteAddon asks before deleting an add-on.
+func (h *Handler) ConfirmDeleteAddon(c echo.Context) error {
+	ctx := c.Request().Context()
+	s, err := h.scopeOf(ctx)
+	if err != nil {
+		return err
+	}
+	a, err := s.api.Addon(ctx, s.org(), c.Param("addon"))
+	if err != nil {
+		return err
+	}
+	vm := ConfirmVM{Chrome: h.chrome(c, i18n.T(ctx, "addon.delete.title")), Name: a.Name,
+		Action: "/console/addons/" + a.ID + "/delete", Cancel: "/console",
+		Question: i18n.T(ctx, "addon.delete.question", map[string]any{"Name": a.Name})}
+	return render(c, http.StatusOK, confirmPage(vm))
+}
+
+// DeleteAddon deletes an add-on once the user typed its name.
+func (h *Handler) DeleteAddon(c echo.Context) error {
+	ctx := c.Request().Context()
+	s, err := h.scopeOf(ctx)
+	if err != nil {
+		return err
+	}
+	a, err := s.api.Addon(ctx, s.org(), c.Param("addon"))
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(c.FormValue("confirm")) != a.Name {
+		return NewUserError(http.StatusBadRequest, "error.confirm_name")
+	}
+	if err := s.api.DeleteAddon(ctx, s.org(), a.ID); err != nil {
+		return err
+	}
+	setFlash(c, "ok", "flash.addon_deleted")
+	return c.Redirect(http.StatusSeeOther, "/console")
+}

@@ -1,0 +1,189 @@
+// Package web holds the portal's pages: the partner admin (/admin), the
+// customer console (/console) and sign-in, as echo handlers rendering templ
+// components in the partner's brand and the reader's language.
+//
+// Handlers read the request's partner, user and language from its context
+// (set by the server's middleware) and reach the platform only through
+// package platform.
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"github.com/grisaille/grisaille/platform"
+	"github.com/grisaille/grisaille/tenants"
+	"github.com/grisaille/grisaille/web/i18n"
+)
+
+// Names shared with the server's middleware.
+const (
+	// SessionCookie carries the session token.
+	SessionCookie = "session"
+	// LanguageCookie carries the language a visitor chose before signing in.
+	LanguageCookie = "lang"
+	// CSRFField is the hidden form field that carries the CSRF token.
+	CSRFField = "_csrf"
+	// CSRFContextKey is where the CSRF middleware leaves the token.
+	CSRFContextKey = "csrf"
+	flashCookie    = "flash"
+)
+
+// Config is what the pages need.
+type Config struct {
+	Tenants      *tenants.Store
+	Platform     *platform.Client
+	Catalogue    *platform.Catalogue
+	Bundle       *i18n.Bundle
+	Logger       *slog.Logger
+	PlatformName string
+	SessionTTL   time.Duration
+}
+
+// Handler serves every page. Build it with New.
+type Handler struct {
+	cfg Config
+}
+
+// New returns the page handlers.
+func New(cfg Config) *Handler {
+	return &Handler{cfg: cfg}
+}
+
+// UserError is a refusal a user should read: an HTTP status and a message
+// translated when it is rendered.
+type UserError struct {
+	Status int
+	Msg    *i18n.Error
+}
+
+// NewUserError returns a UserError; kv are alternating template keys and values.
+func NewUserError(status int, id string, kv ...any) *UserError {
+	return &UserError{Status: status, Msg: i18n.NewError(id, kv...)}
+}
+
+// Error returns the message id, for logs.
+func (e *UserError) Error() string { return e.Msg.ID }
+
+// render writes a templ component as an HTML page with the given status.
+func render(c echo.Context, status int, comp templ.Component) error {
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	c.Response().WriteHeader(status)
+	return comp.Render(c.Request().Context(), c.Response())
+}
+
+// Chrome is what every page's frame shows: the partner's brand, the signed-in
+// user, the language, the CSRF token and a one-time message.
+type Chrome struct {
+	Title        string
+	BrandName    string
+	HasLogo      bool
+	PoweredBy    bool
+	PlatformName string
+	User         *tenants.User
+	CSRF         string
+	Lang         string
+	Path         string
+	Flash        Flash
+}
+
+// Flash is a one-time message shown on the next page.
+type Flash struct {
+	Kind string // "ok" or "error"
+	Text string
+}
+
+// chrome builds the page frame for the current request.
+func (h *Handler) chrome(c echo.Context, title string) Chrome {
+	ctx := c.Request().Context()
+	p, _ := tenants.PartnerFrom(ctx)
+	ch := Chrome{
+		Title:        title,
+		BrandName:    p.Brand.Name,
+		HasLogo:      p.Brand.HasLogo,
+		PoweredBy:    p.Brand.PoweredBy,
+		PlatformName: h.cfg.PlatformName,
+		Lang:         i18n.Lang(ctx),
+		Path:         c.Request().URL.Path,
+		Flash:        h.takeFlash(c),
+	}
+	if u, ok := tenants.UserFrom(ctx); ok {
+		ch.User = &u
+	}
+	if tok, ok := c.Get(CSRFContextKey).(string); ok {
+		ch.CSRF = tok
+	}
+	return ch
+}
+
+// setFlash leaves a translated one-time message for the next page.
+func setFlash(c echo.Context, kind, id string) {
+	c.SetCookie(&http.Cookie{Name: flashCookie, Value: kind + ":" + id, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https", MaxAge: 60})
+}
+
+// takeFlash reads and clears the one-time message. Only known "flash."
+// message ids are shown, so a forged cookie can't put text on a page.
+func (h *Handler) takeFlash(c echo.Context) Flash {
+	ck, err := c.Cookie(flashCookie)
+	if err != nil || ck.Value == "" {
+		return Flash{}
+	}
+	c.SetCookie(&http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
+	kind, id, ok := strings.Cut(ck.Value, ":")
+	if !ok || (kind != "ok" && kind != "error") || !strings.HasPrefix(id, "flash.") {
+		return Flash{}
+	}
+	text := i18n.T(c.Request().Context(), id)
+	if text == id {
+		return Flash{}
+	}
+	return Flash{Kind: kind, Text: text}
+}
+
+// ErrorPage renders an error in the partner's brand and the reader's language.
+func (h *Handler) ErrorPage(c echo.Context, status int, msg *i18n.Error) error {
+	ctx := c.Request().Context()
+	ch := h.chrome(c, i18n.T(ctx, "error.title"))
+	ch.Flash = Flash{}
+	return render(c, status, errorPage(ch, status, i18n.TE(ctx, msg)))
+}
+
+// ClearSessionCookie removes the session cookie.
+func ClearSessionCookie(c echo.Context) {
+	c.SetCookie(&http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
+}
+
+// Home sends visitors to their part of the portal.
+func (h *Handler) Home(c echo.Context) error {
+	u, ok := tenants.UserFrom(c.Request().Context())
+	switch {
+	case !ok:
+		return c.Redirect(http.StatusSeeOther, "/login")
+	case u.Role == tenants.RolePartnerAdmin:
+		return c.Redirect(http.StatusSeeOther, "/admin")
+	default:
+		return c.Redirect(http.StatusSeeOther, "/console")
+	}
+}
+
+// partnerAPI returns the platform client acting with the partner's credential.
+func (h *Handler) partnerAPI(ctx context.Context, p tenants.Partner) (*platform.Client, error) {
+	tok, err := h.cfg.Tenants.PlatformToken(ctx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	return h.cfg.Platform.WithToken(tok), nil
+}
+
+// isPlatformDown reports whether err means the platform could not be reached.
+func isPlatformDown(err error) bool { return errors.Is(err, platform.ErrUnavailable) }

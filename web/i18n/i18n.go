@@ -1,0 +1,198 @@
+// Package i18n translates every user-facing string of the portal into English
+// and French through go-i18n bundles embedded in the binary, and formats dates
+// and numbers for the reader's locale.
+//
+// A request's Localizer lives in its context (WithLocalizer, From); pages call
+// T(ctx, id) and never pick a language themselves.
+package i18n
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+	"sync"
+
+	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+)
+
+//go:embed locales/*.json
+var locales embed.FS
+
+// Languages lists the languages the portal speaks, the fallback first.
+var Languages = []string{"en", "fr"}
+
+// Bundle holds every translation. It is built once at start and shared.
+type Bundle struct {
+	bundle  *goi18n.Bundle
+	matcher language.Matcher
+	ids     map[string]map[string]bool // language → message ids; read-only after NewBundle
+}
+
+// NewBundle loads the embedded English and French messages.
+func NewBundle() (*Bundle, error) {
+	b := goi18n.NewBundle(language.English)
+	b.RegisterUnmarshalFunc("json", json.Unmarshal)
+	ids := map[string]map[string]bool{}
+	tags := make([]language.Tag, 0, len(Languages))
+	for _, lang := range Languages {
+		name := path.Join("locales", lang+".json")
+		data, err := fs.ReadFile(locales, name)
+		if err != nil {
+			return nil, fmt.Errorf("i18n: read %s: %w", name, err)
+		}
+		mf, err := b.ParseMessageFileBytes(data, name)
+		if err != nil {
+			return nil, fmt.Errorf("i18n: parse %s: %w", name, err)
+		}
+		ids[lang] = map[string]bool{}
+		for _, m := range mf.Messages {
+			ids[lang][m.ID] = true
+		}
+		tags = append(tags, language.Make(lang))
+	}
+	return &Bundle{bundle: b, matcher: language.NewMatcher(tags), ids: ids}, nil
+}
+
+// MessageIDs returns the message ids defined for lang.
+func (b *Bundle) MessageIDs(lang string) map[string]bool {
+	out := make(map[string]bool, len(b.ids[lang]))
+	for id := range b.ids[lang] {
+		out[id] = true
+	}
+	return out
+}
+
+// Supported reports whether lang is one of Languages.
+func Supported(lang string) bool {
+	for _, l := range Languages {
+		if l == lang {
+			return true
+		}
+	}
+	return false
+}
+
+// Negotiate picks the language of a request: the user's own choice when it
+// is supported, else the best match of the Accept-Language header, else the
+// partner's default, else English.
+func (b *Bundle) Negotiate(userChoice, acceptLanguage, partnerDefault string) string {
+	if Supported(userChoice) {
+		return userChoice
+	}
+	if acceptLanguage != "" {
+		if prefs, _, err := language.ParseAcceptLanguage(acceptLanguage); err == nil && len(prefs) > 0 {
+			_, idx, conf := b.matcher.Match(prefs...)
+			if conf != language.No {
+				return Languages[idx]
+			}
+		}
+	}
+	if Supported(partnerDefault) {
+		return partnerDefault
+	}
+	return Languages[0]
+}
+
+// Localizer translates into one language.
+type Localizer struct {
+	lang string
+	loc  *goi18n.Localizer
+}
+
+// Localizer returns a translator for lang (an unsupported language falls
+// back to English).
+func (b *Bundle) Localizer(lang string) *Localizer {
+	if !Supported(lang) {
+		lang = Languages[0]
+	}
+	return &Localizer{lang: lang, loc: goi18n.NewLocalizer(b.bundle, lang)}
+}
+
+// Lang is the localizer's language code ("en" or "fr").
+func (l *Localizer) Lang() string { return l.lang }
+
+// T translates the message id with optional template data. A missing id
+// renders as the id itself, so that a gap is visible rather than blank; the
+// completeness test keeps that from shipping.
+func (l *Localizer) T(id string, data ...map[string]any) string {
+	cfg := &goi18n.LocalizeConfig{MessageID: id}
+	if len(data) > 0 {
+		cfg.TemplateData = data[0]
+	}
+	s, err := l.loc.Localize(cfg)
+	if err != nil {
+		return id
+	}
+	return s
+}
+
+// Error is an error a user should read: a message id and its data,
+// translated when it is rendered.
+type Error struct {
+	ID   string
+	Data map[string]any
+}
+
+// Error returns the message id, for logs.
+func (e *Error) Error() string { return e.ID }
+
+// NewError returns an Error for the message id with optional data given as
+// alternating keys and values.
+func NewError(id string, kv ...any) *Error {
+	e := &Error{ID: id}
+	if len(kv) > 1 {
+		e.Data = map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			e.Data[fmt.Sprint(kv[i])] = kv[i+1]
+		}
+	}
+	return e
+}
+
+type ctxKey struct{}
+
+// WithLocalizer returns a context carrying l.
+func WithLocalizer(ctx context.Context, l *Localizer) context.Context {
+	return context.WithValue(ctx, ctxKey{}, l)
+}
+
+// fallback is the English localizer used where a context carries none.
+var fallback = sync.OnceValue(func() *Localizer {
+	b, err := NewBundle()
+	if err != nil {
+		panic(err) // the embedded files are checked by tests
+	}
+	return b.Localizer("en")
+})
+
+// From returns the context's Localizer, or an English one.
+func From(ctx context.Context) *Localizer {
+	if l, ok := ctx.Value(ctxKey{}).(*Localizer); ok && l != nil {
+		return l
+	}
+	return fallback()
+}
+
+// T translates id in the context's language.
+func T(ctx context.Context, id string, data ...map[string]any) string {
+	return From(ctx).T(id, data...)
+}
+
+// TE translates a user-facing error in the context's language.
+func TE(ctx context.Context, e *Error) string {
+	if e == nil {
+		return ""
+	}
+	return From(ctx).T(e.ID, e.Data)
+}
+
+// Lang returns the context's language code.
+func Lang(ctx context.Context) string { return From(ctx).Lang() }
+
+// Key returns a message id built from parts, for ids such as "state.SHOULD_BE_UP".
+func Key(parts ...string) string { return strings.Join(parts, ".") }
