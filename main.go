@@ -1,0 +1,357 @@
+// Command grisaille runs the Grisaille grey-label reseller portal.
+//
+//	grisaille serve     run the portal (with --demo for the demonstration data)
+//	grisaille migrate   bring the database schema up to date
+//	grisaille emulator  run the platform emulator alone
+//
+// Every flag can also be set through an environment variable: --platform-url
+// reads GRISAILLE_PLATFORM_URL, and so on.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/grisaille/grisaille/demo"
+	"github.com/grisaille/grisaille/migrations"
+	"github.com/grisaille/grisaille/platform"
+	"github.com/grisaille/grisaille/platform/emulator"
+	"github.com/grisaille/grisaille/server"
+	"github.com/grisaille/grisaille/tenants"
+	"github.com/grisaille/grisaille/web/i18n"
+)
+
+const usage = `Grisaille: a grey-label reseller portal for a PaaS.
+
+Usage:
+  grisaille serve [flags]      run the portal
+  grisaille migrate [flags]    bring the database schema up to date
+  grisaille emulator [flags]   run the platform emulator alone
+
+Run "grisaille COMMAND -h" for a command's flags. Every flag can also be set
+through the environment variable named after it: --platform-url reads
+GRISAILLE_PLATFORM_URL.
+`
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "grisaille:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stderr)
+	case "migrate":
+		return migrate(ctx, args[1:], stdout, stderr)
+	case "emulator":
+		return runEmulator(ctx, args[1:], stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// flags is a flag set whose flags default to GRISAILLE_* environment variables.
+type flags struct {
+	*flag.FlagSet
+}
+
+func newFlags(name string, stderr io.Writer) flags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return flags{fs}
+}
+
+// envName is the environment variable a flag reads: --platform-url → GRISAILLE_PLATFORM_URL.
+func envName(flagName string) string {
+	return "GRISAILLE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func (f flags) String(name, def, help string) *string {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		def = v
+	}
+	return f.FlagSet.String(name, def, help+" (env "+envName(name)+")")
+}
+
+func (f flags) Bool(name string, def bool, help string) *bool {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		if b, err := strconv.ParseBool(v); err == nil {
+			def = b
+		}
+	}
+	return f.FlagSet.Bool(name, def, help+" (env "+envName(name)+")")
+}
+
+// logFlags adds the logging flags and returns a function building the logger.
+func (f flags) logger(stderr io.Writer) func() (*slog.Logger, error) {
+	format := f.String("log-format", "text", "log format: text or json")
+	level := f.String("log-level", "info", "log level: debug, info, warn or error")
+	return func() (*slog.Logger, error) {
+		var lv slog.Level
+		if err := lv.UnmarshalText([]byte(*level)); err != nil {
+			return nil, fmt.Errorf("--log-level: %w", err)
+		}
+		opts := &slog.HandlerOptions{Level: lv}
+		switch *format {
+		case "text":
+			return slog.New(slog.NewTextHandler(stderr, opts)), nil
+		case "json":
+			return slog.New(slog.NewJSONHandler(stderr, opts)), nil
+		}
+		return nil, fmt.Errorf("--log-format: %q is neither text nor json", *format)
+	}
+}
+
+// openDB opens the portal's database under dir and migrates it.
+func openDB(ctx context.Context, dir string) (*sqlx.DB, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	db, err := migrations.OpenSQLite(filepath.Join(dir, "grisaille.db"))
+	if err != nil {
+		return nil, err
+	}
+	if err := migrations.Up(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f := newFlags("migrate", stderr)
+	data := f.String("data", "./data", "directory of the SQLite files and keys")
+	if err := f.Parse(args); err != nil {
+		return err
+	}
+	db, err := openDB(ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	fmt.Fprintln(stdout, "database schema is up to date:", filepath.Join(*data, "grisaille.db"))
+	return nil
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	f := newFlags("serve", stderr)
+	addr := f.String("addr", "127.0.0.1:8080", "address the portal listens on")
+	data := f.String("data", "./data", "directory of the SQLite files and keys")
+	withDemo := f.Bool("demo", false, "seed the demo partners, users and applications when missing")
+	platformURL := f.String("platform-url", "", "base URL of the real platform API; empty runs the in-process emulator")
+	platformToken := f.String("platform-token", "", "platform API token for the demo partners when --platform-url is set")
+	emulatorAddr := f.String("emulator-addr", "127.0.0.1:8081", "address the in-process platform emulator listens on")
+	platformName := f.String("platform-name", "Clever Cloud", `platform name shown in the "powered by" line`)
+	newLogger := f.logger(stderr)
+	if err := f.Parse(args); err != nil {
+		return err
+	}
+	log, err := newLogger()
+	if err != nil {
+		return err
+	}
+	started := time.Now()
+	db, err := openDB(ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	sealer, err := tenants.OpenSealer(*data, os.Getenv("GRISAILLE_SECRET_KEY"))
+	if err != nil {
+		return err
+	}
+	store := tenants.NewStore(db, sealer)
+
+	baseURL := *platformURL
+	var emu *emulator.Emulator
+	if baseURL == "" {
+		emu, baseURL, err = startEmulator(ctx, filepath.Join(*data, "emulator.db"), *emulatorAddr, log)
+		if err != nil {
+			return err
+		}
+		defer emu.Close()
+		if err := syncEmulatorAccounts(ctx, store, emu); err != nil {
+			return err
+		}
+	}
+	api, err := platform.NewClient(platform.Config{BaseURL: baseURL, Logger: log})
+	if err != nil {
+		return err
+	}
+	if *withDemo {
+		creds := func(ctx context.Context, p demo.Partner) (string, error) {
+			if emu == nil {
+				if *platformToken == "" {
+					return "", errors.New("--demo with --platform-url needs --platform-token")
+				}
+				return *platformToken, nil
+			}
+			tok := randomToken()
+			return tok, emu.EnsureAccount(ctx, p.Slug, p.AdminEmail, tok)
+		}
+		if err := demo.Seed(ctx, store, api, creds, log); err != nil {
+			return err
+		}
+	}
+	bundle, err := i18n.NewBundle()
+	if err != nil {
+		return err
+	}
+	handler := server.New(server.Config{
+		Tenants: store, Platform: api, Catalogue: platform.NewCatalogue(api, 10*time.Minute),
+		Bundle: bundle, Logger: log, PlatformName: *platformName,
+	})
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	log.Info("portal listening", slog.String("addr", "http://"+ln.Addr().String()), slog.String("platform", baseURL),
+		slog.Duration("startup", time.Since(started)))
+	return serveUntilDone(ctx, srv, ln, log)
+}
+
+// serveUntilDone serves until ctx ends, then shuts down gracefully.
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, log *slog.Logger) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", slog.String("addr", ln.Addr().String()))
+	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// startEmulator serves the platform emulator on addr in the background.
+func startEmulator(ctx context.Context, path, addr string, log *slog.Logger) (*emulator.Emulator, string, error) {
+	emu, err := emulator.Open(ctx, path)
+	if err != nil {
+		return nil, "", err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		emu.Close()
+		return nil, "", fmt.Errorf("platform emulator: %w", err)
+	}
+	srv := &http.Server{Handler: emu.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("platform emulator stopped", slog.String("error", err.Error()))
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutCtx)
+	}()
+	base := "http://" + ln.Addr().String()
+	log.Info("platform emulator listening", slog.String("addr", base))
+	return emu, base, nil
+}
+
+// syncEmulatorAccounts makes sure every partner's stored platform token is
+// an emulator account, so that a fresh emulator file still accepts them.
+func syncEmulatorAccounts(ctx context.Context, store *tenants.Store, emu *emulator.Emulator) error {
+	partners, err := store.Partners(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range partners {
+		tok, err := store.PlatformToken(ctx, p.ID)
+		if err != nil {
+			return err
+		}
+		if tok == "" {
+			continue
+		}
+		if err := emu.EnsureAccount(ctx, p.Slug, p.Slug+"@partners.invalid", tok); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func randomToken() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func runEmulator(ctx context.Context, args []string, stderr io.Writer) error {
+	f := newFlags("emulator", stderr)
+	data := f.String("data", "./data", "directory of the emulator's SQLite file")
+	addr := f.String("emulator-addr", "127.0.0.1:8081", "address the emulator listens on")
+	accounts := f.String("accounts", "", "comma-separated NAME:TOKEN partner accounts to create, e.g. demo:secret")
+	newLogger := f.logger(stderr)
+	if err := f.Parse(args); err != nil {
+		return err
+	}
+	log, err := newLogger()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*data, 0o700); err != nil {
+		return err
+	}
+	emu, err := emulator.Open(ctx, filepath.Join(*data, "emulator.db"))
+	if err != nil {
+		return err
+	}
+	defer emu.Close()
+	for _, acc := range strings.FieldsFunc(*accounts, func(r rune) bool { return r == ',' }) {
+		name, tok, ok := strings.Cut(strings.TrimSpace(acc), ":")
+		if !ok || name == "" || tok == "" {
+			return fmt.Errorf("--accounts: %q is not NAME:TOKEN", acc)
+		}
+		if err := emu.EnsureAccount(ctx, name, name+"@partners.invalid", tok); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: emu.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	log.Info("platform emulator listening", slog.String("addr", "http://"+ln.Addr().String()))
+	return serveUntilDone(ctx, srv, ln, log)
+}
