@@ -351,5 +351,5 @@ func TestIsolation(t *testing.T) {
 	mustUser(t, s, UserCreate{PartnerID: b.ID, Email: "ann@a.example", Role: RolePartnerAdmin})
 }
 
-func second[A any](_ A, err error) error       { return err }
+func second[A any](_ A, err error) error        { return err }
 func third[A, B any](_ A, _ B, err error) error { return err }
