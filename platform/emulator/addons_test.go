@@ -126,6 +126,14 @@ func TestTenantIsolation(t *testing.T) {
 		t.Errorf("got %v, want A's application untouched", err)
 	}
 	e.wantErrorBody(t, "GET", "/v2/organisations/"+org.ID, bearer(tokenB), nil, 404)
+
+	// Escaped ids cannot climb to another route.
+	for _, id := range []string{"../../self", org.ID + "/applications", "..%2F"} {
+		_, err := e.a.Organisation(ctx, id)
+		wantIs(t, "escaped id "+id, err, platform.ErrNotFound)
+	}
+	_, err = e.a.Application(ctx, org.ID, app.ID+"/../"+app.ID)
+	wantIs(t, "escaped app id", err, platform.ErrNotFound)
 }
 
 func TestConsumptions(t *testing.T) {

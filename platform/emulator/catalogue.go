@@ -84,8 +84,15 @@ func loadCatalogue() (*catalogue, error) {
 }
 
 // instance finds the runtime of type typ whose variant is variant (its slug
-// or its id) and, when version is not empty, of that version.
+// or its id) and, when version is not empty, of that version. An empty
+// variant means the type's own variant (slug equal to the type), else its
+// first one.
 func (c *catalogue) instance(typ, version, variant string) (platform.Instance, bool) {
+	if variant == "" {
+		if in, ok := c.instance(typ, version, typ); ok {
+			return in, true
+		}
+	}
 	for _, in := range c.instances {
 		if in.Type != typ || (version != "" && in.Version != version) {
 			continue

@@ -240,6 +240,7 @@ func TestApplicationCreateValidation(t *testing.T) {
 		{"defaults", func(a *platform.ApplicationCreate) {
 			a.InstanceVersion, a.MinFlavor, a.MaxFlavor, a.MinInstances, a.MaxInstances = "", "", "", 0, 0
 		}, nil},
+		{"no variant means the type's own", func(a *platform.ApplicationCreate) { a.InstanceVariant = "" }, nil},
 		{"no name", func(a *platform.ApplicationCreate) { a.Name = "" }, platform.ErrBadRequest},
 		{"unknown zone", func(a *platform.ApplicationCreate) { a.Zone = "atlantis" }, platform.ErrBadRequest},
 		{"unknown type", func(a *platform.ApplicationCreate) { a.InstanceType = "cobol" }, platform.ErrBadRequest},

@@ -27,6 +27,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -147,6 +148,11 @@ func (e *Emulator) EnsureAccount(ctx context.Context, name, email, token string)
 	_, err = e.db.ExecContext(ctx, e.q(`INSERT INTO accounts (id, name, email, token_hash, created_at) VALUES (?, ?, ?, ?, ?)`),
 		"user_"+uuid.NewString(), name, email, hashToken(token), e.nowMS())
 	if err != nil {
+		// A concurrent call may have created it meanwhile: that is success.
+		var n int
+		if e.db.GetContext(ctx, &n, e.q(`SELECT COUNT(*) FROM accounts WHERE name = ?`), name) == nil && n == 1 {
+			return nil
+		}
 		return fmt.Errorf("emulator: ensure account %s: %w", name, err)
 	}
 	return nil
@@ -234,7 +240,12 @@ func tokenFrom(header string) string {
 		for _, part := range strings.Split(rest, ",") {
 			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 			if ok && strings.TrimSpace(k) == "oauth_token" {
-				return strings.Trim(strings.TrimSpace(v), `"`)
+				// OAuth parameter values are percent-encoded (RFC 5849 §3.5.1).
+				t, err := url.PathUnescape(strings.Trim(strings.TrimSpace(v), `"`))
+				if err != nil {
+					return ""
+				}
+				return t
 			}
 		}
 	}
