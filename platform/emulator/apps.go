@@ -51,7 +51,7 @@ func (a appRow) state(now int64) string {
 	return a.State
 }
 
-// api renders the application as the API answers it.
+// appAPI renders the application as the API answers it.
 func (e *Emulator) appAPI(a appRow, env []platform.EnvVar) platform.Application {
 	in := e.cat.instanceByVariantID(a.InstanceType, a.InstanceVersion, a.VariantID)
 	var tags []string
