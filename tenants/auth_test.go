@@ -137,7 +137,7 @@ func TestSessions(t *testing.T) {
 		t.Errorf("got session id %q, want the hex SHA-256 of the token", sess.ID)
 	}
 	var stored int
-	if err := s.db.Get(&stored, `SELECT COUNT(*) FROM sessions WHERE id = ?`, token); err != nil || stored != 0 {
+	if err := s.db.Get(&stored, s.db.Rebind(`SELECT COUNT(*) FROM sessions WHERE id = ?`), token); err != nil || stored != 0 {
 		t.Errorf("got %d rows keyed by the raw token, want 0", stored)
 	}
 	other, _, _ := s.CreateSession(ctx, a.ID, u.ID, time.Hour)

@@ -174,13 +174,13 @@ func TestBrandTokenAndHostnames(t *testing.T) {
 		t.Errorf("got %q, %v; want rotated", tok, err)
 	}
 	var sealed string
-	if err := s.db.Get(&sealed, `SELECT platform_token_sealed FROM partners WHERE id = ?`, a.ID); err != nil {
+	if err := s.db.Get(&sealed, s.db.Rebind(`SELECT platform_token_sealed FROM partners WHERE id = ?`), a.ID); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(sealed, "rotated") {
 		t.Errorf("got the token in clear in the database, want it sealed")
 	}
-	if _, err := s.db.Exec(`UPDATE partners SET platform_token_sealed = ? WHERE id = ?`, sealed, b.ID); err != nil {
+	if _, err := s.db.Exec(s.db.Rebind(`UPDATE partners SET platform_token_sealed = ? WHERE id = ?`), sealed, b.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.PlatformToken(ctx, b.ID); !errors.Is(err, ErrUnsealable) {
