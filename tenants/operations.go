@@ -130,14 +130,14 @@ func (s *Store) Operation(ctx context.Context, partnerID, opID string) (Operatio
 // CompleteOperation marks a pending operation done with the id of what it
 // created. Completing a done operation again with the same resource is a
 // no-op; completing a failed one, or a done one with another resource,
-// returns a ValidationError (MsgOperationStatusConflicted).
+// returns a ValidationError (MsgOperationConflict).
 func (s *Store) CompleteOperation(ctx context.Context, partnerID, opID, resourceID string) error {
 	return s.endOperation(ctx, partnerID, opID, OperationDone, resourceID)
 }
 
 // FailOperation marks a pending operation failed, so that its key may be
 // begun again. Failing a failed operation is a no-op; failing a done one
-// returns a ValidationError (MsgOperationStatusConflicted).
+// returns a ValidationError (MsgOperationConflict).
 func (s *Store) FailOperation(ctx context.Context, partnerID, opID string) error {
 	return s.endOperation(ctx, partnerID, opID, OperationFailed, "")
 }
@@ -161,5 +161,5 @@ func (s *Store) endOperation(ctx context.Context, partnerID, opID, status, resou
 	if op.Status == status && op.ResourceID == resourceID {
 		return nil
 	}
-	return invalid("status", MsgOperationStatusConflicted)
+	return invalid("status", MsgOperationConflict)
 }
