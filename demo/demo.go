@@ -157,11 +157,12 @@ func seedPartner(ctx context.Context, store *tenants.Store, api *platform.Client
 			return err
 		}
 	}
-	return store.SeedPartner(ctx, tenants.PartnerSeed{
+	_, err = store.SeedPartner(ctx, tenants.PartnerSeed{
 		Partner: tenants.PartnerCreate{Slug: dp.Slug, Brand: dp.Brand, Hostnames: []string{dp.Host}, AllowedZones: dp.Zones, PlatformToken: token},
 		Logo:    dp.Logo, LogoType: "image/svg+xml",
 		Admin:        tenants.UserCreate{Email: dp.AdminEmail, Name: dp.Brand.Name + " admin", Password: Password, Role: tenants.RolePartnerAdmin},
 		Customer:     tenants.CustomerCreate{Name: dp.CustomerName, OrganisationID: org.ID, AllowedZones: dp.Zones},
 		CustomerUser: tenants.UserCreate{Email: dp.DevEmail, Name: dp.DevName, Password: Password, Role: tenants.RoleCustomer},
 	})
+	return err
 }

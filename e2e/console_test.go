@@ -151,10 +151,17 @@ func TestConsoleEndToEnd(t *testing.T) {
 	// Globex's console: Globex's brand, none of Acme's applications.
 	run(t, ctx, "open Globex's sign-in page", chromedp.Navigate(p.URL(globex, "/login")))
 	text = body(t, ctx)
-	mustContain(t, "Globex's sign-in page", text, "Globex Hosting", "Connexion")
+	mustContain(t, "Globex's sign-in page", text, "Globex Hosting")
 	mustNotContain(t, "Globex's sign-in page", text, "Acme")
+	// The browser asks for English; the visitor switches to French.
+	run(t, ctx, "choose French",
+		chromedp.SetValue(chromedp.CSS(`#lang-select`), "fr"),
+		chromedp.Submit(chromedp.CSS(`form.langform`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[data-testid=login-form]`)),
+	)
+	mustContain(t, "Globex's sign-in page in French", body(t, ctx), "Connexion", "Mot de passe")
 	signIn(t, ctx, p, globex, "dev@globex.example")
 	text = body(t, ctx)
-	mustContain(t, "Globex's dashboard", text, "Globex Hosting", "Initech", "tps-reports", "stapler-api")
+	mustContain(t, "Globex's dashboard", text, "Globex Hosting", "Initech", "tps-reports", "stapler-api", "Tableau de bord")
 	mustNotContain(t, "Globex's dashboard", text, "Acme", "storefront", "invoice-worker", "e2e-shop", "Roadrunner")
 }

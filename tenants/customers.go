@@ -56,6 +56,17 @@ const customerColumns = `id, partner_id, name, organisation_id, created_at`
 // outside the partner's allowed zones return ErrZoneNotAllowed; a taken
 // organisation returns a DuplicateError.
 func (s *Store) CreateCustomer(ctx context.Context, partnerID string, cc CustomerCreate) (Customer, error) {
+	var out Customer
+	err := s.inTx(ctx, "create customer", func(tx *sqlx.Tx) error {
+		var err error
+		out, err = s.createCustomer(ctx, tx, partnerID, cc)
+		return err
+	})
+	return out, err
+}
+
+// createCustomer is CreateCustomer inside the caller's transaction.
+func (s *Store) createCustomer(ctx context.Context, tx *sqlx.Tx, partnerID string, cc CustomerCreate) (Customer, error) {
 	name := strings.TrimSpace(cc.Name)
 	switch n := utf8.RuneCountInString(name); {
 	case n == 0:
@@ -73,11 +84,6 @@ func (s *Store) CreateCustomer(ctx context.Context, partnerID string, cc Custome
 	}
 	c := Customer{ID: newID("cus"), PartnerID: partnerID, Name: name, OrganisationID: org, AllowedZones: zones, CreatedAt: s.timestamp()}
 
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return Customer{}, fmt.Errorf("tenants: create customer: %w", err)
-	}
-	defer tx.Rollback()
 	if err := checkPartnerZones(ctx, tx, partnerID, zones); err != nil {
 		return Customer{}, err
 	}
@@ -99,9 +105,6 @@ func (s *Store) CreateCustomer(ctx context.Context, partnerID string, cc Custome
 	}
 	if err := insertCustomerZones(ctx, tx, partnerID, c.ID, zones); err != nil {
 		return Customer{}, err
-	}
-	if err := tx.Commit(); err != nil {
-		return Customer{}, fmt.Errorf("tenants: create customer: %w", err)
 	}
 	return c, nil
 }

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/jmoiron/sqlx"
 	"mime"
 	"regexp"
 	"strings"
@@ -66,6 +67,11 @@ func sniffLogo(data []byte) (string, error) {
 // "X-Content-Type-Options: nosniff" and a "default-src 'none'; style-src
 // 'unsafe-inline'; sandbox" Content-Security-Policy.
 func (s *Store) SetLogo(ctx context.Context, partnerID string, data []byte, contentType string) error {
+	return s.inTx(ctx, "set logo", func(tx *sqlx.Tx) error { return s.setLogo(ctx, tx, partnerID, data, contentType) })
+}
+
+// setLogo is SetLogo inside the caller's transaction.
+func (s *Store) setLogo(ctx context.Context, tx *sqlx.Tx, partnerID string, data []byte, contentType string) error {
 	sniffed, err := sniffLogo(data)
 	if err != nil {
 		return err
@@ -73,11 +79,6 @@ func (s *Store) SetLogo(ctx context.Context, partnerID string, data []byte, cont
 	if declared := declaredType(contentType); declared != "" && declared != "application/octet-stream" && declared != sniffed {
 		return invalid("logo", MsgLogoTypeInvalid)
 	}
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("tenants: set logo: %w", err)
-	}
-	defer tx.Rollback()
 	if err := partnerExists(ctx, tx, partnerID); err != nil {
 		return err
 	}
@@ -88,7 +89,7 @@ func (s *Store) SetLogo(ctx context.Context, partnerID string, data []byte, cont
 		VALUES (?, ?, ?, ?)`), partnerID, data, sniffed, s.timestamp()); err != nil {
 		return fmt.Errorf("tenants: set logo: %w", err)
 	}
-	return tx.Commit()
+	return nil
 }
 
 // declaredType returns the lowercase media type of a Content-Type value,

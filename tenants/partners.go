@@ -96,6 +96,17 @@ func normalizeHostnames(hosts []string) ([]string, error) {
 // zones and sealed platform credential. A taken slug or hostname returns a
 // DuplicateError.
 func (s *Store) CreatePartner(ctx context.Context, pc PartnerCreate) (Partner, error) {
+	var out Partner
+	err := s.inTx(ctx, "create partner", func(tx *sqlx.Tx) error {
+		var err error
+		out, err = s.createPartner(ctx, tx, pc)
+		return err
+	})
+	return out, err
+}
+
+// createPartner is CreatePartner inside the caller's transaction.
+func (s *Store) createPartner(ctx context.Context, tx *sqlx.Tx, pc PartnerCreate) (Partner, error) {
 	if !slugPattern.MatchString(pc.Slug) {
 		return Partner{}, invalid("slug", MsgSlugInvalid)
 	}
@@ -120,11 +131,6 @@ func (s *Store) CreatePartner(ctx context.Context, pc PartnerCreate) (Partner, e
 	}
 	now := s.timestamp()
 
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return Partner{}, fmt.Errorf("tenants: create partner: %w", err)
-	}
-	defer tx.Rollback()
 	var n int
 	if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM partners WHERE slug = ?`), pc.Slug); err != nil {
 		return Partner{}, fmt.Errorf("tenants: create partner: %w", err)
@@ -150,9 +156,6 @@ func (s *Store) CreatePartner(ctx context.Context, pc PartnerCreate) (Partner, e
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO partner_zones (partner_id, zone) VALUES (?, ?)`), id, z); err != nil {
 			return Partner{}, fmt.Errorf("tenants: create partner: %w", err)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return Partner{}, fmt.Errorf("tenants: create partner: %w", err)
 	}
 	brand.HasLogo = false
 	return Partner{ID: id, Slug: pc.Slug, Brand: brand, Hostnames: hosts, AllowedZones: zones, CreatedAt: now}, nil

@@ -1,7 +1,9 @@
 package tenants
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -85,4 +87,21 @@ func isUniqueViolation(err error) bool {
 // location.
 func utc(t time.Time) time.Time {
 	return t.UTC()
+}
+
+// inTx runs fn in one transaction, committed when fn returns nil and rolled
+// back otherwise.
+func (s *Store) inTx(ctx context.Context, what string, fn func(tx *sqlx.Tx) error) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("tenants: %s: %w", what, err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("tenants: %s: %w", what, err)
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/jmoiron/sqlx"
 	"net/mail"
 	"strings"
 	"time"
@@ -91,70 +92,101 @@ func validLanguage(lang string) bool {
 // hash. A taken email (per partner) returns a DuplicateError; a customer of
 // another partner returns ErrNotFound.
 func (s *Store) CreateUser(ctx context.Context, uc UserCreate) (User, error) {
+	nu, err := s.newUser(uc)
+	if err != nil {
+		return User{}, err
+	}
+	err = s.inTx(ctx, "create user", func(tx *sqlx.Tx) error { return insertUser(ctx, tx, nu) })
+	return nu.User, err
+}
+
+// pendingUser is a validated user and its password hash, ready to insert.
+type pendingUser struct {
+	User
+	hash string
+}
+
+// newUser validates uc and hashes its password. It runs outside any
+// transaction: argon2id takes tens of milliseconds, and a write transaction
+// would hold the database that long.
+func (s *Store) newUser(uc UserCreate) (pendingUser, error) {
 	email, ok := normalizeEmail(uc.Email)
 	if !ok {
-		return User{}, invalid("email", MsgEmailInvalid)
+		return pendingUser{}, invalid("email", MsgEmailInvalid)
 	}
 	name := strings.TrimSpace(uc.Name)
 	if utf8.RuneCountInString(name) > MaxUserNameLength {
-		return User{}, invalid("name", MsgUserNameTooLong)
+		return pendingUser{}, invalid("name", MsgUserNameTooLong)
 	}
 	switch {
 	case !uc.Role.Valid():
-		return User{}, invalid("role", MsgRoleInvalid)
-	case uc.Role == RoleCustomer && uc.CustomerID == "":
-		return User{}, invalid("customer_id", MsgUserCustomerRequired)
+		return pendingUser{}, invalid("role", MsgRoleInvalid)
 	case uc.Role == RolePartnerAdmin && uc.CustomerID != "":
-		return User{}, invalid("customer_id", MsgUserCustomerForbidden)
+		return pendingUser{}, invalid("customer_id", MsgUserCustomerForbidden)
 	}
 	if !validLanguage(uc.Language) {
-		return User{}, invalid("language", MsgLanguageInvalid)
+		return pendingUser{}, invalid("language", MsgLanguageInvalid)
 	}
 	if err := validatePassword(uc.Password); err != nil {
-		return User{}, err
+		return pendingUser{}, err
 	}
 	hash, err := HashPassword(uc.Password)
 	if err != nil {
-		return User{}, err
+		return pendingUser{}, err
 	}
-	u := User{ID: newID("usr"), PartnerID: uc.PartnerID, CustomerID: uc.CustomerID, Email: email, Name: name,
-		Role: uc.Role, Language: uc.Language, CreatedAt: s.timestamp()}
+	return pendingUser{User: User{ID: newID("usr"), PartnerID: uc.PartnerID, CustomerID: uc.CustomerID, Email: email,
+		Name: name, Role: uc.Role, Language: uc.Language, CreatedAt: s.timestamp()}, hash: hash}, nil
+}
 
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return User{}, fmt.Errorf("tenants: create user: %w", err)
+// insertUser stores a validated user inside the caller's transaction.
+func insertUser(ctx context.Context, tx *sqlx.Tx, u pendingUser) error {
+	if u.Role == RoleCustomer && u.CustomerID == "" {
+		return invalid("customer_id", MsgUserCustomerRequired)
 	}
-	defer tx.Rollback()
 	if err := partnerExists(ctx, tx, u.PartnerID); err != nil {
-		return User{}, err
+		return err
 	}
 	customerID := sql.NullString{String: u.CustomerID, Valid: u.CustomerID != ""}
 	if customerID.Valid {
 		if err := customerExists(ctx, tx, u.PartnerID, u.CustomerID); err != nil {
-			return User{}, err
+			return err
 		}
 	}
 	var n int
 	if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM users WHERE partner_id = ? AND email = ?`),
-		u.PartnerID, email); err != nil {
-		return User{}, fmt.Errorf("tenants: create user: %w", err)
+		u.PartnerID, u.Email); err != nil {
+		return fmt.Errorf("tenants: create user: %w", err)
 	}
 	if n > 0 {
-		return User{}, duplicate("email", MsgEmailTaken)
+		return duplicate("email", MsgEmailTaken)
 	}
-	_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO users (id, partner_id, customer_id, email, name, password_hash,
+	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO users (id, partner_id, customer_id, email, name, password_hash,
 		role, language, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		u.ID, u.PartnerID, customerID, u.Email, u.Name, hash, string(u.Role), u.Language, u.CreatedAt)
+		u.ID, u.PartnerID, customerID, u.Email, u.Name, u.hash, string(u.Role), u.Language, u.CreatedAt)
 	if isUniqueViolation(err) {
-		return User{}, duplicate("email", MsgEmailTaken)
+		return duplicate("email", MsgEmailTaken)
 	}
 	if err != nil {
-		return User{}, fmt.Errorf("tenants: create user: %w", err)
+		return fmt.Errorf("tenants: create user: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
-		return User{}, fmt.Errorf("tenants: create user: %w", err)
+	return nil
+}
+
+// UserByEmail returns a partner's user by sign-in email (trimmed and
+// lowercased); ErrNotFound when none.
+func (s *Store) UserByEmail(ctx context.Context, partnerID, email string) (User, error) {
+	norm, ok := normalizeEmail(email)
+	if !ok {
+		return User{}, ErrNotFound
 	}
-	return u, nil
+	users, err := s.usersWhere(ctx, `partner_id = ? AND email = ?`, partnerID, norm)
+	if err != nil {
+		return User{}, err
+	}
+	if len(users) == 0 {
+		return User{}, ErrNotFound
+	}
+	return users[0], nil
 }
 
 // User returns a partner's user; another partner's user id returns
