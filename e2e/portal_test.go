@@ -141,4 +141,3 @@ func mustNotContain(t testing.TB, what, text string, unwanted ...string) {
 		}
 	}
 }
-

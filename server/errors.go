@@ -10,7 +10,6 @@ import (
 
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/tenants"
-	"github.com/grisaille/grisaille/themes"
 	"github.com/grisaille/grisaille/web"
 	"github.com/grisaille/grisaille/web/i18n"
 )
@@ -24,21 +23,19 @@ func i18nStatus(status int, id string, kv ...any) error {
 // It is the one place where typed errors become statuses.
 func classify(err error) (int, *i18n.Error) {
 	var ue *web.UserError
-	var ve *tenants.ValidationError
-	var te themes.Errors
 	var he *echo.HTTPError
 	var pe *platform.Error
 	switch {
 	case errors.As(err, &ue):
 		return ue.Status, ue.Msg
-	case errors.As(err, &ve):
-		return http.StatusBadRequest, i18n.NewError(ve.MessageID)
-	case errors.As(err, &te) && len(te) > 0:
-		return http.StatusBadRequest, i18n.NewError(te[0].MessageID)
+	case errors.Is(err, tenants.ErrInvalid), errors.Is(err, tenants.ErrInvalidCredentials):
+		id, _ := tenants.MessageID(err)
+		return http.StatusBadRequest, i18n.NewError(id)
 	case errors.Is(err, tenants.ErrZoneNotAllowed):
-		return http.StatusForbidden, i18n.NewError("error.zone_not_allowed")
+		return http.StatusForbidden, i18n.NewError(tenants.MsgZoneNotAllowed)
 	case errors.Is(err, tenants.ErrDuplicate):
-		return http.StatusConflict, i18n.NewError("error.duplicate")
+		id, _ := tenants.MessageID(err)
+		return http.StatusConflict, i18n.NewError(id)
 	case errors.Is(err, tenants.ErrNotFound), errors.Is(err, platform.ErrNotFound):
 		return http.StatusNotFound, i18n.NewError("error.not_found")
 	case errors.Is(err, platform.ErrUnavailable):

@@ -143,10 +143,16 @@ func (c *client) csrf(path string) string {
 	return m[1]
 }
 
+// signIn signs in with a demo account.
 func (c *client) signIn(email string) {
 	c.t.Helper()
+	c.signInWith(email, demo.Password)
+}
+
+func (c *client) signInWith(email, password string) {
+	c.t.Helper()
 	tok := c.csrf("/login")
-	res, page := c.do(http.MethodPost, "/login", url.Values{"_csrf": {tok}, "email": {email}, "password": {demo.Password}})
+	res, page := c.do(http.MethodPost, "/login", url.Values{"_csrf": {tok}, "email": {email}, "password": {password}})
 	if res.StatusCode != http.StatusSeeOther {
 		c.t.Fatalf("sign in as %s: status %d\n%s", email, res.StatusCode, page)
 	}
@@ -339,5 +345,48 @@ func TestForeignApplicationIsNotFound(t *testing.T) {
 	res, _ = c.do(http.MethodPost, "/console/apps/"+m[1]+"/stop", url.Values{"_csrf": {c.csrf("/console")}})
 	if res.StatusCode != http.StatusNotFound {
 		t.Fatalf("acme stopped globex's application: status %d, want 404", res.StatusCode)
+	}
+}
+
+// TestGreyLabel checks that a partner's pages show only its brand, and the
+// platform's name only in the "powered by" line the partner can turn off.
+func TestGreyLabel(t *testing.T) {
+	a := newApp(t)
+	appLink := regexp.MustCompile(`/console/apps/(app_[a-z0-9-]+)`)
+	pages := func(c *client) []string {
+		_, dash := c.do(http.MethodGet, "/console", nil)
+		m := appLink.FindStringSubmatch(dash)
+		if m == nil {
+			t.Fatalf("no application on the dashboard:\n%s", dash)
+		}
+		_, app := c.do(http.MethodGet, "/console/apps/"+m[1], nil)
+		_, newApp := c.do(http.MethodGet, "/console/apps/new", nil)
+		_, missing := c.do(http.MethodGet, "/console/apps/app_missing", nil)
+		return []string{dash, app, newApp, missing}
+	}
+
+	g := a.client(t, "globex.localhost")
+	_, login := g.do(http.MethodGet, "/login", nil)
+	g.signIn("dev@globex.example")
+	for i, page := range append(pages(g), login) {
+		for _, banned := range []string{"Clever", "clever", "Acme", "Powered by", "Propulsé par"} {
+			if strings.Contains(page, banned) {
+				t.Errorf("globex page %d shows %q", i, banned)
+			}
+		}
+		if !strings.Contains(page, "Globex Hosting") {
+			t.Errorf("globex page %d lacks its brand", i)
+		}
+	}
+
+	c := a.client(t, "acme.localhost")
+	c.signIn("dev@acme.example")
+	for i, page := range pages(c) {
+		if !strings.Contains(page, "Powered by Clever Cloud") {
+			t.Errorf("acme page %d lacks the powered-by line it asked for", i)
+		}
+		if strings.Count(page, "Clever") != 1 || strings.Contains(page, "Globex") {
+			t.Errorf("acme page %d mentions the platform outside the powered-by line, or another partner", i)
+		}
 	}
 }

@@ -52,6 +52,9 @@ func (a appRow) state(now int64) string {
 }
 
 // appAPI renders the application as the API answers it.
+// emulatorDomain is the domain of the emulated applications' hosts.
+const emulatorDomain = "paas.localhost"
+
 func (e *Emulator) appAPI(a appRow, env []platform.EnvVar) platform.Application {
 	in := e.cat.instanceByVariantID(a.InstanceType, a.InstanceVersion, a.VariantID)
 	var tags []string
@@ -61,7 +64,9 @@ func (e *Emulator) appAPI(a appRow, env []platform.EnvVar) platform.Application 
 	if env == nil {
 		env = []platform.EnvVar{}
 	}
-	push := fmt.Sprintf("push-n3-%s-clevercloud-customers.services.clever-cloud.com/%s.git", a.Zone, a.ID)
+	// The emulator's host names are neutral, not the real platform's: the
+	// consoles built on it must show no platform brand.
+	push := fmt.Sprintf("push-%s.%s/%s.git", a.Zone, emulatorDomain, a.ID)
 	return platform.Application{
 		ID: a.ID, OwnerID: a.OrgID, Name: a.Name, Description: a.Description,
 		Zone: a.Zone, ZoneID: e.cat.zoneID(a.Zone),
@@ -73,7 +78,7 @@ func (e *Emulator) appAPI(a appRow, env []platform.EnvVar) platform.Application 
 		Deployment: platform.AppDeployment{
 			Type: a.DeployType, URL: "git+ssh://git@" + push, HTTPURL: "https://" + push,
 		},
-		Vhosts:       []platform.Vhost{{FQDN: strings.ReplaceAll(a.ID, "_", "-") + ".cleverapps.io"}},
+		Vhosts:       []platform.Vhost{{FQDN: strings.ReplaceAll(a.ID, "_", "-") + ".apps." + emulatorDomain}},
 		State:        a.state(e.nowMS()),
 		Env:          env,
 		Tags:         tags,

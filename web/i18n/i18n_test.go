@@ -41,6 +41,9 @@ func TestEveryKeyInBothLanguages(t *testing.T) {
 // prefix at run time.
 var callPattern = regexp.MustCompile(`(?:\bT|NewError|NewUserError|i18nStatus|refuse|setFlash|MessageID:|msgID)\((?:[^"()]*?,\s*)?"([a-z][a-z0-9_]*(?:\.[A-Za-z0-9_]+)+)"`)
 
+// constPattern finds message ids declared as constants (MsgEmailTaken = "user.email.taken").
+var constPattern = regexp.MustCompile(`\bMsg[A-Za-z]+\s*=\s*"([a-z][a-z0-9_]*(?:\.[A-Za-z0-9_]+)+)"`)
+
 // dynamicIDs are the ids built at run time from a prefix and a value.
 func dynamicIDs() []string {
 	ids := []string{}
@@ -92,8 +95,10 @@ func TestEveryUsedKeyExists(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		for _, m := range callPattern.FindAllStringSubmatch(string(src), -1) {
-			used[m[1]] = path
+		for _, re := range []*regexp.Regexp{callPattern, constPattern} {
+			for _, m := range re.FindAllStringSubmatch(string(src), -1) {
+				used[m[1]] = path
+			}
 		}
 		return nil
 	})

@@ -1,0 +1,135 @@
+package server_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestAdminCustomers(t *testing.T) {
+	a := newApp(t)
+	c := a.client(t, "acme.localhost")
+	c.signIn("admin@acme.example")
+
+	form := url.Values{"_csrf": {c.csrf("/admin/customers/new")}, "name": {"Tortoise Ltd"}, "email": {"Shell@Tortoise.example"},
+		"user_name": {"Sam Shell"}, "password": {"slow-and-steady"}, "language": {"fr"}, "zones": {"par", "sgp"}}
+	res, body := c.do(http.MethodPost, "/admin/customers", form)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create customer: %d\n%s", res.StatusCode, body)
+	}
+	custPath := res.Header.Get("Location")
+	_, page := c.do(http.MethodGet, custPath, nil)
+	if !strings.Contains(page, "Tortoise Ltd") || !strings.Contains(page, "shell@tortoise.example") ||
+		!regexp.MustCompile(`orga_[0-9a-f-]{36}`).MatchString(page) {
+		t.Fatalf("customer page lacks its name, user or organisation:\n%s", page)
+	}
+
+	t.Run("the same email again is refused", func(t *testing.T) {
+		form.Set("_csrf", c.csrf("/admin/customers/new"))
+		form.Set("name", "Another")
+		res, body := c.do(http.MethodPost, "/admin/customers", form)
+		if res.StatusCode != http.StatusConflict || !strings.Contains(body, "already exists") {
+			t.Fatalf("got %d, want 409 with a message", res.StatusCode)
+		}
+	})
+	t.Run("a zone the partner does not sell is refused", func(t *testing.T) {
+		f := url.Values{"_csrf": {c.csrf("/admin/customers/new")}, "name": {"Zoned"}, "email": {"z@z.example"},
+			"password": {"long-enough-pw"}, "zones": {"mtl"}}
+		res, body := c.do(http.MethodPost, "/admin/customers", f)
+		if res.StatusCode != http.StatusForbidden || !strings.Contains(body, "Zone mtl is not available") {
+			t.Fatalf("got %d, want 403\n%s", res.StatusCode, body)
+		}
+	})
+	t.Run("the new customer signs in and sees only its zones", func(t *testing.T) {
+		u := a.client(t, "acme.localhost")
+		u.signInWith("shell@tortoise.example", "slow-and-steady")
+		_, dash := u.do(http.MethodGet, "/console", nil)
+		if !strings.Contains(dash, "Tortoise Ltd") || strings.Contains(dash, "storefront") {
+			t.Fatalf("new customer's dashboard shows another customer's applications or lacks its name:\n%s", dash)
+		}
+		if !strings.Contains(dash, "Aucune application") {
+			t.Errorf("new customer's dashboard is not in the language chosen for them")
+		}
+		_, newApp := u.do(http.MethodGet, "/console/apps/new", nil)
+		zones := regexp.MustCompile(`<option value="([a-z]+)"[^>]*>[^<]*\((?:par|rbx|sgp|mtl)\)`).FindAllStringSubmatch(newApp, -1)
+		var got []string
+		for _, z := range zones {
+			got = append(got, z[1])
+		}
+		if strings.Join(got, ",") != "par,sgp" {
+			t.Fatalf("zones offered: got %v, want [par sgp]", got)
+		}
+	})
+	t.Run("narrowing a customer's zones", func(t *testing.T) {
+		res, _ := c.do(http.MethodPost, custPath+"/zones", url.Values{"_csrf": {c.csrf(custPath)}, "zones": {"par"}})
+		if res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("save zones: %d", res.StatusCode)
+		}
+		res, body := c.do(http.MethodPost, custPath+"/zones", url.Values{"_csrf": {c.csrf(custPath)}, "zones": {"par", "mtl"}})
+		if res.StatusCode != http.StatusForbidden {
+			t.Fatalf("customer zone outside the partner's: got %d, want 403\n%s", res.StatusCode, body)
+		}
+	})
+	t.Run("another partner's admin can't see the customer", func(t *testing.T) {
+		g := a.client(t, "globex.localhost")
+		g.signIn("admin@globex.example")
+		res, _ := g.do(http.MethodGet, custPath, nil)
+		if res.StatusCode != http.StatusNotFound {
+			t.Fatalf("globex admin opened acme's customer: %d, want 404", res.StatusCode)
+		}
+	})
+}
+
+func TestAdminBrandAndZones(t *testing.T) {
+	a := newApp(t)
+	c := a.client(t, "globex.localhost")
+	c.signIn("admin@globex.example")
+	brand := url.Values{"name": {"Globex Cloud"}, "primary": {"#0A7"}, "accent": {"#7c3aed"}, "background": {"#ffffff"},
+		"text": {"#111111"}, "font": {"serif"}, "language": {"fr"}}
+
+	brand.Set("_csrf", c.csrf("/admin"))
+	res, body := c.do(http.MethodPost, "/admin/brand", brand)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save brand: %d\n%s", res.StatusCode, body)
+	}
+	_, css := a.client(t, "globex.localhost").do(http.MethodGet, "/theme.css", nil)
+	if !strings.Contains(css, "--brand-primary:#00aa77") {
+		t.Fatalf("theme.css does not follow the new brand:\n%s", css)
+	}
+	_, login := a.client(t, "globex.localhost").do(http.MethodGet, "/login", nil)
+	if !strings.Contains(login, "Globex Cloud") {
+		t.Fatalf("sign-in page lacks the new name")
+	}
+
+	// Globex speaks French by default, and this client asks for no language.
+	for _, bad := range []struct{ field, value, want string }{
+		{"primary", "red;}body{display:none", "Saisissez une couleur"},
+		{"text", "#fefefe", "ne contraste pas assez"},
+		{"name", "", "Saisissez un nom de marque"},
+	} {
+		f := url.Values{}
+		for k, v := range brand {
+			f[k] = v
+		}
+		f.Set(bad.field, bad.value)
+		f.Set("_csrf", c.csrf("/admin"))
+		res, body := c.do(http.MethodPost, "/admin/brand", f)
+		if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, bad.want) {
+			t.Errorf("%s=%q: got %d, want 400 with %q\n%s", bad.field, bad.value, res.StatusCode, bad.want, body)
+		}
+	}
+
+	// Dropping mtl from the partner drops it from its customer too.
+	res, _ = c.do(http.MethodPost, "/admin/zones", url.Values{"_csrf": {c.csrf("/admin")}, "zones": {"par"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save zones: %d", res.StatusCode)
+	}
+	u := a.client(t, "globex.localhost")
+	u.signIn("dev@globex.example")
+	_, newApp := u.do(http.MethodGet, "/console/apps/new", nil)
+	if strings.Contains(newApp, `value="mtl"`) || !strings.Contains(newApp, `value="par"`) {
+		t.Fatalf("customer still offered mtl after the partner dropped it")
+	}
+}
