@@ -127,7 +127,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 		chromedp.Click(chromedp.Search(`//a[text()="e2e-shop"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=app-title]`)),
 		chromedp.Click(chromedp.CSS(`[data-testid=app-start]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=flash]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.facts [data-testid=app-state]:not([data-state=SHOULD_BE_DOWN])`)),
 	)
 	text = body(t, ctx)
 	mustContain(t, "the started application", text, "The application is starting.")
@@ -137,7 +137,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	mustContain(t, "the deployments", text, "Deployment")
 	run(t, ctx, "stop the application",
 		chromedp.Click(chromedp.CSS(`[data-testid=app-stop]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=flash]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.facts [data-testid=app-state][data-state=SHOULD_BE_DOWN]`)),
 	)
 	attr, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(`.facts [data-testid=app-state]`), "data-state"))
 	if err != nil {
@@ -157,7 +157,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	run(t, ctx, "choose French",
 		chromedp.SetValue(chromedp.CSS(`#lang-select`), "fr"),
 		chromedp.Submit(chromedp.CSS(`form.langform`)),
-		chromedp.WaitVisible(chromedp.CSS(`form[data-testid=login-form]`)),
+		chromedp.WaitReady(chromedp.CSS(`html[lang=fr] form[data-testid=login-form]`)),
 	)
 	mustContain(t, "Globex's sign-in page in French", body(t, ctx), "Connexion", "Mot de passe")
 	signIn(t, ctx, p, globex, "dev@globex.example")
