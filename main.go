@@ -230,6 +230,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Tenants: store, Platform: api, Catalogue: platform.NewCatalogue(api, 10*time.Minute),
 		Bundle: bundle, Logger: log, PlatformName: *platformName,
 	})
+	go sweepSessions(ctx, store, log)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -309,6 +310,24 @@ func syncEmulatorAccounts(ctx context.Context, store *tenants.Store, emu *emulat
 		}
 	}
 	return nil
+}
+
+// sweepSessions deletes expired sessions every hour until ctx ends.
+func sweepSessions(ctx context.Context, store *tenants.Store, log *slog.Logger) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if n, err := store.DeleteExpiredSessions(ctx); err != nil {
+				log.Error("sweep sessions", slog.String("error", err.Error()))
+			} else if n > 0 {
+				log.Info("expired sessions deleted", slog.Int64("count", n))
+			}
+		}
+	}
 }
 
 func randomToken() string {

@@ -1,0 +1,164 @@
+package server_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// firstApp returns the path of the first application on the dashboard.
+func firstApp(t *testing.T, c *client, name string) string {
+	t.Helper()
+	_, dash := c.do(http.MethodGet, "/console", nil)
+	m := regexp.MustCompile(`href="(/console/apps/app_[a-z0-9-]+)"[^>]*>` + regexp.QuoteMeta(name) + `<`).FindStringSubmatch(dash)
+	if m == nil {
+		t.Fatalf("no application %q on the dashboard:\n%s", name, dash)
+	}
+	return m[1]
+}
+
+func TestConsoleApplicationActions(t *testing.T) {
+	a := newApp(t)
+	c := a.client(t, "acme.localhost")
+	c.signIn("dev@acme.example")
+	app := firstApp(t, c, "invoice-worker")
+
+	post := func(path string, form url.Values) (int, string) {
+		t.Helper()
+		if form == nil {
+			form = url.Values{}
+		}
+		form.Set("_csrf", c.csrf(app))
+		res, body := c.do(http.MethodPost, path, form)
+		return res.StatusCode, body
+	}
+	page := func() string {
+		_, body := c.do(http.MethodGet, app, nil)
+		return body
+	}
+
+	if st, body := post(app+"/env", url.Values{"name": {"DATABASE_URL"}, "value": {"postgres://db"}}); st != http.StatusSeeOther {
+		t.Fatalf("set env: %d\n%s", st, body)
+	}
+	if p := page(); !strings.Contains(p, "DATABASE_URL") || !strings.Contains(p, "postgres://db") || !strings.Contains(p, "The variable was saved") {
+		t.Fatalf("the variable is not shown after saving it")
+	}
+	if st, body := post(app+"/env", url.Values{"name": {"1BAD NAME"}, "value": {"x"}}); st != http.StatusBadRequest || !strings.Contains(body, "A variable name starts with") {
+		t.Fatalf("bad env name: got %d, want 400 with a message", st)
+	}
+	if st, _ := post(app+"/env/delete", url.Values{"name": {"DATABASE_URL"}}); st != http.StatusSeeOther {
+		t.Fatalf("delete env: %d", st)
+	}
+	if strings.Contains(page(), "DATABASE_URL") {
+		t.Fatalf("the variable is still shown after removing it")
+	}
+
+	if st, _ := post(app+"/restart", nil); st != http.StatusSeeOther {
+		t.Fatalf("restart: %d", st)
+	}
+	if p := page(); !strings.Contains(p, "The application is restarting.") || !strings.Contains(p, `data-testid="deployment-row"`) {
+		t.Fatalf("restart left no deployment or message")
+	}
+
+	// Deleting needs the application's name typed in.
+	if st, body := post(app+"/delete", url.Values{"confirm": {"not-its-name"}}); st != http.StatusBadRequest || !strings.Contains(body, "nothing was deleted") {
+		t.Fatalf("delete with a wrong name: got %d, want 400", st)
+	}
+	if st, _ := post(app+"/delete", url.Values{"confirm": {"invoice-worker"}}); st != http.StatusSeeOther {
+		t.Fatalf("delete: %d", st)
+	}
+	if res, _ := c.do(http.MethodGet, app, nil); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("deleted application still answers %d", res.StatusCode)
+	}
+}
+
+func TestConsoleAddons(t *testing.T) {
+	a := newApp(t)
+	c := a.client(t, "acme.localhost")
+	c.signIn("dev@acme.example")
+
+	_, pick := c.do(http.MethodGet, "/console/addons/new", nil)
+	if !strings.Contains(pick, "PostgreSQL") {
+		t.Fatalf("the add-on picker lacks PostgreSQL:\n%s", pick)
+	}
+	_, form := c.do(http.MethodGet, "/console/addons/new?provider=redis-addon", nil)
+	if strings.Contains(form, `value="mtl"`) || !strings.Contains(form, `value="par"`) {
+		t.Fatalf("the add-on form offers zones outside Acme's")
+	}
+	create := url.Values{"_csrf": {c.csrf("/console/addons/new")}, "name": {"sessions"}, "provider": {"redis-addon"},
+		"plan": {"s"}, "zone": {"par"}, "idempotency_key": {strings.Repeat("c", 32)}}
+	for range 2 { // a retried submission creates one add-on
+		if res, body := c.do(http.MethodPost, "/console/addons", create); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("create add-on: %d\n%s", res.StatusCode, body)
+		}
+	}
+	_, dash := c.do(http.MethodGet, "/console", nil)
+	if n := strings.Count(dash, "<td>sessions</td>"); n != 1 {
+		t.Fatalf("dashboard lists %d add-ons named sessions, want 1", n)
+	}
+	create.Set("zone", "mtl")
+	create.Set("idempotency_key", strings.Repeat("d", 32))
+	if res, _ := c.do(http.MethodPost, "/console/addons", create); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("add-on in a refused zone: got %d, want 403", res.StatusCode)
+	}
+	m := regexp.MustCompile(`/console/addons/(addon_[a-z0-9-]+)/delete`).FindAllStringSubmatch(dash, -1)
+	if len(m) != 2 {
+		t.Fatalf("want 2 add-on delete links, got %d", len(m))
+	}
+	for _, id := range m {
+		_, confirm := c.do(http.MethodGet, "/console/addons/"+id[1]+"/delete", nil)
+		name := regexp.MustCompile(`Type (\S+) to confirm`).FindStringSubmatch(confirm)
+		if name == nil {
+			t.Fatalf("no confirmation asked:\n%s", confirm)
+		}
+		res, _ := c.do(http.MethodPost, "/console/addons/"+id[1]+"/delete", url.Values{"_csrf": {c.csrf("/console")}, "confirm": {name[1]}})
+		if res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("delete add-on: %d", res.StatusCode)
+		}
+	}
+	_, dash = c.do(http.MethodGet, "/console", nil)
+	if !strings.Contains(dash, "No add-ons yet.") {
+		t.Fatalf("add-ons still listed after deleting them")
+	}
+}
+
+func TestLanguage(t *testing.T) {
+	a := newApp(t)
+	tests := []struct {
+		name, host, accept, cookie, want string
+	}{
+		{"partner default", "globex.localhost", "", "", "Connexion"},
+		{"accept-language over partner default", "globex.localhost", "en-US,en;q=0.8", "", "Sign in"},
+		{"accept-language french", "acme.localhost", "fr-FR", "", "Connexion"},
+		{"chosen language over accept-language", "acme.localhost", "en", "lang=fr", "Connexion"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := []string{"Accept-Language", tt.accept}
+			if tt.cookie != "" {
+				h = append(h, "Cookie", tt.cookie)
+			}
+			_, body := a.client(t, tt.host).do(http.MethodGet, "/login", nil, h...)
+			if !strings.Contains(body, "<h1>"+tt.want+"</h1>") {
+				t.Fatalf("got a page without %q", tt.want)
+			}
+		})
+	}
+	t.Run("a signed-in user's choice is kept on the account", func(t *testing.T) {
+		c := a.client(t, "acme.localhost")
+		c.signIn("dev@acme.example")
+		res, _ := c.do(http.MethodPost, "/language", url.Values{"_csrf": {c.csrf("/console")}, "lang": {"fr"}, "next": {"//evil.example/x"}})
+		if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || loc != "/" {
+			t.Fatalf("language switch answered %d to %q, want 303 to /", res.StatusCode, loc)
+		}
+		// A new browser (no language cookie) gets French for this user.
+		fresh := a.client(t, "acme.localhost")
+		fresh.signIn("dev@acme.example")
+		_, dash := fresh.do(http.MethodGet, "/console", nil, "Accept-Language", "en")
+		if !strings.Contains(dash, "Tableau de bord") {
+			t.Fatalf("the user's language choice was not kept")
+		}
+	})
+}
