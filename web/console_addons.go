@@ -149,40 +149,19 @@ func (h *Handler) CreateAddon(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/console")
 }
 
-// ConfirmDeleteAddon asks before deleting an add-on.
-func (h *Handler) ConfirmDeleteAddon(c echo.Context) error {
-	ctx := c.Request().Context()
-	s, err := h.scopeOf(ctx)
-	if err != nil {
-		return err
-	}
-	a, err := s.api.Addon(ctx, s.org(), c.Param("addon"))
-	if err != nil {
-		return err
-	}
-	vm := ConfirmVM{Chrome: h.chrome(c, i18n.T(ctx, "addon.delete.title")), Name: a.Name,
-		Action: "/console/addons/" + a.ID + "/delete", Cancel: "/console",
-		Question: i18n.T(ctx, "addon.delete.question", map[string]any{"Name": a.Name})}
-	return render(c, http.StatusOK, confirmPage(vm))
+// addonDeletion is the deletion of an add-on.
+var addonDeletion = deletion{
+	param: "addon", titleID: "addon.delete.title", questionID: "addon.delete.question", flashID: "flash.addon_deleted",
+	load: func(ctx context.Context, s scope, id string) (string, error) {
+		a, err := s.api.Addon(ctx, s.org(), id)
+		return a.Name, err
+	},
+	remove: func(ctx context.Context, s scope, id string) error { return s.api.DeleteAddon(ctx, s.org(), id) },
+	cancel: func(string) string { return "/console" },
 }
 
+// ConfirmDeleteAddon asks before deleting an add-on.
+func (h *Handler) ConfirmDeleteAddon(c echo.Context) error { return h.confirmDelete(c, addonDeletion) }
+
 // DeleteAddon deletes an add-on once the user typed its name.
-func (h *Handler) DeleteAddon(c echo.Context) error {
-	ctx := c.Request().Context()
-	s, err := h.scopeOf(ctx)
-	if err != nil {
-		return err
-	}
-	a, err := s.api.Addon(ctx, s.org(), c.Param("addon"))
-	if err != nil {
-		return err
-	}
-	if strings.TrimSpace(c.FormValue("confirm")) != a.Name {
-		return NewUserError(http.StatusBadRequest, "error.confirm_name")
-	}
-	if err := s.api.DeleteAddon(ctx, s.org(), a.ID); err != nil {
-		return err
-	}
-	setFlash(c, "ok", "flash.addon_deleted")
-	return c.Redirect(http.StatusSeeOther, "/console")
-}
+func (h *Handler) DeleteAddon(c echo.Context) error { return h.deleteConfirmed(c, addonDeletion) }

@@ -301,43 +301,22 @@ func (h *Handler) StopApp(c echo.Context) error {
 	})
 }
 
-// ConfirmDeleteApp asks before deleting an application.
-func (h *Handler) ConfirmDeleteApp(c echo.Context) error {
-	ctx := c.Request().Context()
-	s, err := h.scopeOf(ctx)
-	if err != nil {
-		return err
-	}
-	app, err := s.api.Application(ctx, s.org(), c.Param("app"))
-	if err != nil {
-		return err
-	}
-	vm := ConfirmVM{Chrome: h.chrome(c, i18n.T(ctx, "app.delete.title")), Name: app.Name,
-		Action: "/console/apps/" + app.ID + "/delete", Cancel: "/console/apps/" + app.ID,
-		Question: i18n.T(ctx, "app.delete.question", map[string]any{"Name": app.Name})}
-	return render(c, http.StatusOK, confirmPage(vm))
+// appDeletion is the deletion of an application.
+var appDeletion = deletion{
+	param: "app", titleID: "app.delete.title", questionID: "app.delete.question", flashID: "flash.app_deleted",
+	load: func(ctx context.Context, s scope, id string) (string, error) {
+		a, err := s.api.Application(ctx, s.org(), id)
+		return a.Name, err
+	},
+	remove: func(ctx context.Context, s scope, id string) error { return s.api.DeleteApplication(ctx, s.org(), id) },
+	cancel: func(id string) string { return "/console/apps/" + id },
 }
 
+// ConfirmDeleteApp asks before deleting an application.
+func (h *Handler) ConfirmDeleteApp(c echo.Context) error { return h.confirmDelete(c, appDeletion) }
+
 // DeleteApp deletes an application once the user typed its name.
-func (h *Handler) DeleteApp(c echo.Context) error {
-	ctx := c.Request().Context()
-	s, err := h.scopeOf(ctx)
-	if err != nil {
-		return err
-	}
-	app, err := s.api.Application(ctx, s.org(), c.Param("app"))
-	if err != nil {
-		return err
-	}
-	if strings.TrimSpace(c.FormValue("confirm")) != app.Name {
-		return NewUserError(http.StatusBadRequest, "error.confirm_name")
-	}
-	if err := s.api.DeleteApplication(ctx, s.org(), app.ID); err != nil {
-		return err
-	}
-	setFlash(c, "ok", "flash.app_deleted")
-	return c.Redirect(http.StatusSeeOther, "/console")
-}
+func (h *Handler) DeleteApp(c echo.Context) error { return h.deleteConfirmed(c, appDeletion) }
 
 // envName is what the portal accepts as an environment variable name.
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,127}$`).MatchString
@@ -366,10 +345,4 @@ func (h *Handler) DeleteEnv(c echo.Context) error {
 	return h.appAction(c, "flash.env_deleted", func(ctx context.Context, api *platform.Client, org, app string) error {
 		return api.DeleteEnv(ctx, org, app, name)
 	})
-}
-
-// ConfirmVM asks the user to type a resource's name before deleting it.
-type ConfirmVM struct {
-	Chrome                         Chrome
-	Name, Action, Cancel, Question string
 }

@@ -41,6 +41,9 @@ func TestEveryKeyInBothLanguages(t *testing.T) {
 // prefix at run time.
 var callPattern = regexp.MustCompile(`(?:\bT|NewError|NewUserError|i18nStatus|refuse|setFlash|MessageID:|msgID)\((?:[^"()]*?,\s*)?"([a-z][a-z0-9_]*(?:\.[A-Za-z0-9_]+)+)"`)
 
+// fieldPattern finds message ids given as struct fields (titleID: "app.delete.title").
+var fieldPattern = regexp.MustCompile(`\b[a-z]+ID:\s*"([a-z][a-z0-9_]*(?:\.[A-Za-z0-9_]+)+)"`)
+
 // constPattern finds message ids declared as constants (MsgEmailTaken = "user.email.taken").
 var constPattern = regexp.MustCompile(`\bMsg[A-Za-z]+\s*=\s*"([a-z][a-z0-9_]*(?:\.[A-Za-z0-9_]+)+)"`)
 
@@ -95,7 +98,7 @@ func TestEveryUsedKeyExists(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		for _, re := range []*regexp.Regexp{callPattern, constPattern} {
+		for _, re := range []*regexp.Regexp{callPattern, constPattern, fieldPattern} {
 			for _, m := range re.FindAllStringSubmatch(string(src), -1) {
 				used[m[1]] = path
 			}
