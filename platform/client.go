@@ -203,7 +203,8 @@ func (c *Client) attempt(ctx context.Context, op, method, target, logPath string
 		}
 		return e
 	}
-	if out == nil {
+	if out == nil || len(bytes.TrimSpace(data)) == 0 {
+		// An empty 2xx answer (204 on some deletes) leaves out untouched.
 		return nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
@@ -234,6 +235,17 @@ func truncate(s string, n int) string {
 }
 
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// Forward sends one request of the API subset for the portal's
+// platform-compatible API and returns the platform's JSON answer unchanged
+// (nil for an empty answer). The path is built from segments, each escaped,
+// so no caller value can choose another host or path; reads are retried
+// like any GET, writes never.
+func (c *Client) Forward(ctx context.Context, method string, segs []string, query url.Values, body any) (json.RawMessage, error) {
+	var out json.RawMessage
+	err := c.call(ctx, "forward "+method+" /"+strings.Join(segs, "/"), method, segs, query, body, &out)
+	return out, err
+}
 
 func (c *Client) get(ctx context.Context, op string, out any, segs ...string) error {
 	return c.call(ctx, op, http.MethodGet, segs, nil, nil, out)

@@ -72,9 +72,10 @@ func (s *Store) SessionUser(ctx context.Context, partnerID, token string) (Sessi
 		SessionID        string    `db:"session_id"`
 		SessionExpiresAt time.Time `db:"session_expires_at"`
 		SessionCreatedAt time.Time `db:"session_created_at"`
+		SessionBiscuit   string    `db:"session_biscuit"`
 	}
 	err := s.db.GetContext(ctx, &row, s.db.Rebind(`SELECT s.id AS session_id, s.expires_at AS session_expires_at,
-		s.created_at AS session_created_at, u.id, u.partner_id, u.customer_id, u.email, u.name, u.role, u.language,
+		s.created_at AS session_created_at, s.biscuit AS session_biscuit, u.id, u.partner_id, u.customer_id, u.email, u.name, u.role, u.language,
 		u.created_at
 		FROM sessions s JOIN users u ON u.id = s.user_id AND u.partner_id = s.partner_id
 		WHERE s.partner_id = ? AND s.id = ?`), partnerID, id)
@@ -85,7 +86,7 @@ func (s *Store) SessionUser(ctx context.Context, partnerID, token string) (Sessi
 		return Session{}, User{}, fmt.Errorf("tenants: session: %w", err)
 	}
 	sess := Session{ID: row.SessionID, UserID: row.ID, PartnerID: row.PartnerID,
-		ExpiresAt: utc(row.SessionExpiresAt), CreatedAt: utc(row.SessionCreatedAt)}
+		ExpiresAt: utc(row.SessionExpiresAt), CreatedAt: utc(row.SessionCreatedAt), Biscuit: row.SessionBiscuit}
 	if !s.timestamp().Before(sess.ExpiresAt) {
 		if _, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM sessions WHERE partner_id = ? AND id = ?`),
 			partnerID, id); err != nil {
@@ -94,6 +95,14 @@ func (s *Store) SessionUser(ctx context.Context, partnerID, token string) (Sessi
 		return Session{}, User{}, ErrNotFound
 	}
 	return sess, row.user(), nil
+}
+
+// SetSessionBiscuit stores the Biscuit a session's console actions are
+// authorized with.
+func (s *Store) SetSessionBiscuit(ctx context.Context, partnerID, sessionID, biscuit string) error {
+	res, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE sessions SET biscuit = ? WHERE partner_id = ? AND id = ?`),
+		biscuit, partnerID, sessionID)
+	return affectedOne(res, err, "set session biscuit")
 }
 
 // DeleteSession signs out the session of a cookie token on a partner's

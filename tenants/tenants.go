@@ -101,6 +101,9 @@ type Session struct {
 	ExpiresAt time.Time
 	// CreatedAt is when the user signed in, in UTC.
 	CreatedAt time.Time
+	// Biscuit is the token the session's console actions are authorized
+	// with ("" until the portal sets it).
+	Biscuit string
 }
 
 // Sentinel errors returned (wrapped) by the store; test them with errors.Is.
