@@ -78,11 +78,32 @@ func (e *Emulator) appAPI(a appRow, env []platform.EnvVar) platform.Application 
 		Deployment: platform.AppDeployment{
 			Type: a.DeployType, URL: "git+ssh://git@" + push, HTTPURL: "https://" + push,
 		},
-		Vhosts:       []platform.Vhost{{FQDN: strings.ReplaceAll(a.ID, "_", "-") + ".apps." + emulatorDomain}},
+		Vhosts:       a.vhosts(),
 		State:        a.state(e.nowMS()),
 		Env:          env,
 		Tags:         tags,
 		CreationDate: a.CreatedAt,
+	}
+}
+
+// vhosts are the application's domain names: one, made from its id.
+func (a appRow) vhosts() []platform.Vhost {
+	return []platform.Vhost{{FQDN: strings.ReplaceAll(a.ID, "_", "-") + ".apps." + emulatorDomain}}
+}
+
+// handleVhosts lists an application's domain names [{fqdn}].
+func (e *Emulator) handleVhosts(w http.ResponseWriter, r *http.Request, acc account) {
+	if a, ok := e.ownedApp(w, r, acc); ok {
+		writeJSON(w, http.StatusOK, a.vhosts())
+	}
+}
+
+// handleFavouriteVhost answers 404, as the platform does for an application
+// whose favourite domain was never chosen: the emulator cannot choose one.
+// The official CLI then falls back to the list of domains.
+func (e *Emulator) handleFavouriteVhost(w http.ResponseWriter, r *http.Request, acc account) {
+	if _, ok := e.ownedApp(w, r, acc); ok {
+		writeError(w, http.StatusNotFound, "no favourite domain for this application")
 	}
 }
 

@@ -7,11 +7,17 @@ package emulator_test
 // environment writes answer 200 with {id, message, type:"success"}.
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/grisaille/grisaille/platform"
+	"github.com/grisaille/grisaille/platform/emulator"
 )
 
 func TestCatalogueContract(t *testing.T) {
@@ -444,4 +450,230 @@ func TestApplicationStateMachine(t *testing.T) {
 	if list[1].State != platform.DeploymentCancelled {
 		t.Errorf("got interrupted deployment %s, want CANCELLED", list[1].State)
 	}
+}
+
+// oauth is the Authorization header the official CLI (clever-tools) sends:
+// OAuth 1.0a PLAINTEXT with its own consumer key and the user's token.
+func oauth(token string) string {
+	return `OAuth oauth_consumer_key="T5nFjKeHH4AIlEveuGhB5S3xg8T19e", oauth_token="` + token +
+		`", oauth_signature="MgVMqTr6fWlf2M0tkC2MXOnhfqBWDT%26any-secret"`
+}
+
+// TestCleverToolsContract pins what the official CLI, clever-tools 4.11.0,
+// reads beyond docs/platform-api.md (see docs/clever-tools.md): token
+// information, the summary's lists on every owner, one deployment and a
+// limited list of them, and domain names.
+func TestCleverToolsContract(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	org := mustOrg(t, e.a, "Roadrunner")
+	app := mustApp(t, e.a, org.ID, "web")
+	base := "/v2/organisations/" + org.ID + "/applications/" + app.ID
+
+	t.Run("current token", func(t *testing.T) {
+		var info map[string]any
+		e.rawJSON(t, "GET", "/v2/self/tokens/current", oauth(tokenA), nil, 200, &info)
+		hasKeys(t, "token", info, "creationDate")
+		if _, err := time.Parse(time.RFC3339, info["creationDate"].(string)); err != nil {
+			t.Errorf("got creationDate %v, want an RFC 3339 date: %v", info["creationDate"], err)
+		}
+		e.wantErrorBody(t, "GET", "/v2/self/tokens/current", oauth("nope"), nil, 401)
+	})
+
+	t.Run("summary lists on every owner", func(t *testing.T) {
+		var sum map[string]any
+		e.rawJSON(t, "GET", "/v2/summary", oauth(tokenA), nil, 200, &sum)
+		user := obj(t, sum, "user")
+		hasKeys(t, "summary user", user, "id", "email", "name", "applications", "addons", "consumers")
+		for _, k := range []string{"applications", "addons", "consumers"} {
+			if l, ok := user[k].([]any); !ok || len(l) != 0 {
+				t.Errorf("got user.%s %#v, want an empty list", k, user[k])
+			}
+		}
+		orgs := sum["organisations"].([]any)
+		if len(orgs) != 1 {
+			t.Fatalf("got %d organisations, want 1", len(orgs))
+		}
+		o := orgs[0].(map[string]any)
+		hasKeys(t, "summary organisation", o, "id", "name", "role", "applications", "addons", "consumers")
+		if apps := o["applications"].([]any); len(apps) != 1 || apps[0].(map[string]any)["id"] != app.ID {
+			t.Errorf("got applications %v, want [%s]", apps, app.ID)
+		}
+		// The portal's client still reads the summary.
+		if s, err := e.a.Summary(ctx); err != nil || len(s.Organisations) != 1 || s.User.ID == "" {
+			t.Errorf("Summary: got %+v, %v; want one organisation and a user", s, err)
+		}
+	})
+
+	t.Run("deployments", func(t *testing.T) {
+		first, err := e.a.StartApplication(ctx, org.ID, app.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.a.StopApplication(ctx, org.ID, app.ID); err != nil {
+			t.Fatal(err)
+		}
+		second, err := e.a.StartApplication(ctx, org.ID, app.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var list []map[string]any
+		e.rawJSON(t, "GET", base+"/deployments?limit=2", oauth(tokenA), nil, 200, &list)
+		if len(list) != 2 || list[0]["uuid"] != second {
+			t.Fatalf("got %v, want 2 deployments, newest (%s) first", list, second)
+		}
+		e.rawJSON(t, "GET", base+"/deployments?action=DEPLOY", oauth(tokenA), nil, 200, &list)
+		if len(list) != 2 || list[1]["uuid"] != first {
+			t.Errorf("got %v, want the 2 DEPLOY deployments", list)
+		}
+		e.rawJSON(t, "GET", base+"/deployments?limit=5&offset=1", oauth(tokenA), nil, 200, &list)
+		if len(list) != 2 || list[0]["action"] != "UNDEPLOY" {
+			t.Errorf("got %v, want the 2 deployments after the newest", list)
+		}
+		for _, q := range []string{"limit=0", "limit=x", "offset=-1", "action=SCALE"} {
+			e.wantErrorBody(t, "GET", base+"/deployments?"+q, oauth(tokenA), nil, 400)
+		}
+
+		var d map[string]any
+		e.rawJSON(t, "GET", base+"/deployments/"+second, oauth(tokenA), nil, 200, &d)
+		hasKeys(t, "deployment", d, "uuid", "id", "state", "action", "commit", "cause", "date")
+		if d["uuid"] != second || d["state"] != "WIP" {
+			t.Errorf("got deployment %v, want %s WIP", d, second)
+		}
+		e.clock.Advance(emulator.DefaultDeployDelay)
+		e.rawJSON(t, "GET", base+"/deployments/"+second, oauth(tokenA), nil, 200, &d)
+		if d["state"] != "OK" {
+			t.Errorf("got state %v one deploy delay later, want OK", d["state"])
+		}
+		e.rawJSON(t, "GET", base+"/deployments/"+first, oauth(tokenA), nil, 200, &d)
+		if d["state"] != "CANCELLED" {
+			t.Errorf("got state %v of the deployment a stop interrupted, want CANCELLED", d["state"])
+		}
+		e.wantErrorBody(t, "GET", base+"/deployments/00000000-0000-0000-0000-000000000000", oauth(tokenA), nil, 404)
+		e.wantErrorBody(t, "GET", base+"/deployments/"+second, oauth(tokenB), nil, 404)
+	})
+
+	t.Run("vhosts", func(t *testing.T) {
+		var vhosts []map[string]any
+		e.rawJSON(t, "GET", base+"/vhosts", oauth(tokenA), nil, 200, &vhosts)
+		if len(vhosts) != 1 || vhosts[0]["fqdn"] != app.Vhosts[0].FQDN {
+			t.Errorf("got vhosts %v, want [{fqdn: %s}]", vhosts, app.Vhosts[0].FQDN)
+		}
+		e.wantErrorBody(t, "GET", base+"/vhosts/favourite", oauth(tokenA), nil, 404)
+		e.wantErrorBody(t, "GET", base+"/vhosts", oauth(tokenB), nil, 404)
+	})
+}
+
+// sseEvent is one server-sent event.
+type sseEvent struct{ ID, Event, Data string }
+
+// readSSE requests path and reads its event stream to the end.
+func (e *env) readSSE(t *testing.T, path, auth string) []sseEvent {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "GET", e.srv.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", auth)
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("GET %s: got %d %q, want 200 text/event-stream", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	var out []sseEvent
+	var cur sseEvent
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		field, value, _ := strings.Cut(sc.Text(), ": ")
+		switch field {
+		case "id":
+			cur.ID = value
+		case "event":
+			cur.Event = value
+		case "data":
+			cur.Data = value
+		case "":
+			out = append(out, cur)
+			cur = sseEvent{}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("GET %s: read the stream: %v", path, err)
+	}
+	return out
+}
+
+// TestLogStreamContract pins the application log stream the official CLI
+// follows during `clever restart`: server-sent APPLICATION_LOG events, one
+// line each, ended by END_OF_STREAM {endedBy} at the until date or the limit.
+func TestLogStreamContract(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	org := mustOrg(t, e.a, "Roadrunner")
+	app := mustApp(t, e.a, org.ID, "web")
+	dep, err := e.a.StartApplication(ctx, org.ID, app.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(2 * emulator.DefaultDeployDelay)
+	path := "/v4/logs/organisations/" + org.ID + "/applications/" + app.ID + "/logs"
+	since := url.QueryEscape(start0.Format(time.RFC3339Nano))
+	until := url.QueryEscape(start0.Add(emulator.DefaultDeployDelay).Format(time.RFC3339Nano))
+
+	tests := []struct {
+		name      string
+		query     string
+		wantLines []string // message prefixes
+		wantEnd   string
+	}{
+		{"until", "since=" + since + "&until=" + until + "&deploymentId=" + dep + "&throttleElements=2000",
+			[]string{"Deployment " + dep + " of commit", "Successfully deployed in"}, "UNTIL_REACHED"},
+		{"limit", "since=" + since + "&limit=1", []string{"Deployment " + dep}, "LIMIT_REACHED"},
+		{"filter", "since=" + since + "&until=" + until + "&filter=Successfully", []string{"Successfully deployed"}, "UNTIL_REACHED"},
+		{"other deployment", "since=" + since + "&until=" + until + "&deploymentId=other", nil, "UNTIL_REACHED"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			events := e.readSSE(t, path+"?"+tt.query, oauth(tokenA))
+			var lines []map[string]any
+			for _, ev := range events[:len(events)-1] {
+				if ev.Event != "APPLICATION_LOG" {
+					t.Fatalf("got event %q, want APPLICATION_LOG", ev.Event)
+				}
+				var l map[string]any
+				if err := json.Unmarshal([]byte(ev.Data), &l); err != nil {
+					t.Fatalf("decode %s: %v", ev.Data, err)
+				}
+				hasKeys(t, "log line", l, "id", "date", "message", "severity", "service", "applicationId", "deploymentId", "instanceId", "zone")
+				if l["id"] != ev.ID {
+					t.Errorf("got event id %q and line id %v, want them equal", ev.ID, l["id"])
+				}
+				lines = append(lines, l)
+			}
+			if len(lines) != len(tt.wantLines) {
+				t.Fatalf("got %d lines %v, want %d", len(lines), lines, len(tt.wantLines))
+			}
+			for i, want := range tt.wantLines {
+				if msg, _ := lines[i]["message"].(string); !strings.HasPrefix(msg, want) {
+					t.Errorf("line %d: got %q, want it to start with %q", i, msg, want)
+				}
+			}
+			end := events[len(events)-1]
+			if want := `{"endedBy":"` + tt.wantEnd + `"}`; end.Event != "END_OF_STREAM" || end.Data != want {
+				t.Errorf("got last event %q %s, want END_OF_STREAM %s", end.Event, end.Data, want)
+			}
+		})
+	}
+
+	t.Run("errors", func(t *testing.T) {
+		e.wantErrorBody(t, "GET", path+"?since=yesterday", oauth(tokenA), nil, 400)
+		e.wantErrorBody(t, "GET", path, oauth(tokenB), nil, 404)
+		e.wantErrorBody(t, "GET", path, "", nil, 401)
+	})
 }

@@ -5,7 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
@@ -181,14 +184,33 @@ func (e *Emulator) handleStopApp(w http.ResponseWriter, r *http.Request, acc acc
 	writeSuccess(w, "The application has been stopped")
 }
 
-// handleDeployments lists an application's deployments, newest first.
+// deploymentColumns are the deployments table's columns.
+const deploymentColumns = `uuid, app_id, num, action, commit_sha, cause, state, created_at, done_at`
+
+// handleDeployments lists an application's deployments, newest first. The
+// optional query parameters limit (a positive count), offset and action
+// (DEPLOY or UNDEPLOY) narrow the list, as on the platform; the official CLI
+// asks for ?limit=5 while it waits for a deployment to start.
 func (e *Emulator) handleDeployments(w http.ResponseWriter, r *http.Request, acc account) {
 	a, ok := e.ownedApp(w, r, acc)
 	if !ok {
 		return
 	}
+	q := r.URL.Query()
+	limit, okLimit := queryInt(q.Get("limit"), math.MaxInt32)
+	offset, okOffset := queryInt(q.Get("offset"), 0)
+	if !okLimit || !okOffset || limit == 0 {
+		writeError(w, http.StatusBadRequest, "limit must be a positive integer and offset a non-negative one")
+		return
+	}
+	action := strings.ToUpper(q.Get("action"))
+	if action != "" && action != actionDeploy && action != actionUndeploy {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("unknown action %q (want DEPLOY or UNDEPLOY)", q.Get("action")))
+		return
+	}
+	query := `SELECT ` + deploymentColumns + ` FROM deployments WHERE app_id = ? AND (? = '' OR action = ?) ORDER BY num DESC LIMIT ? OFFSET ?`
 	var rows []deploymentRow
-	if err := e.db.SelectContext(r.Context(), &rows, e.q(`SELECT uuid, app_id, num, action, commit_sha, cause, state, created_at, done_at FROM deployments WHERE app_id = ? ORDER BY num DESC`), a.ID); err != nil {
+	if err := e.db.SelectContext(r.Context(), &rows, e.q(query), a.ID, action, action, limit, offset); err != nil {
 		internalError(w, fmt.Errorf("emulator: list deployments: %w", err))
 		return
 	}
@@ -198,4 +220,45 @@ func (e *Emulator) handleDeployments(w http.ResponseWriter, r *http.Request, acc
 		out = append(out, d.api(now))
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// queryInt parses a non-negative integer query parameter; an empty one is
+// def. It reports false when the value is not a non-negative integer.
+func queryInt(s string, def int) (int, bool) {
+	if s == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return n, true
+}
+
+// deployment loads deployment id (its uuid) of application appID.
+func (e *Emulator) deployment(ctx context.Context, appID, id string) (deploymentRow, error) {
+	var d deploymentRow
+	err := e.db.GetContext(ctx, &d, e.q(`SELECT `+deploymentColumns+` FROM deployments WHERE app_id = ? AND uuid = ?`), appID, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, errNotFound
+	}
+	if err != nil {
+		return d, fmt.Errorf("emulator: get deployment: %w", err)
+	}
+	return d, nil
+}
+
+// handleDeployment answers one deployment, by its uuid. The official CLI
+// polls it until it is no longer WIP after `clever restart`.
+func (e *Emulator) handleDeployment(w http.ResponseWriter, r *http.Request, acc account) {
+	a, ok := e.ownedApp(w, r, acc)
+	if !ok {
+		return
+	}
+	d, err := e.deployment(r.Context(), a.ID, r.PathValue("d"))
+	if err != nil {
+		fail(w, err, "deployment")
+		return
+	}
+	writeJSON(w, http.StatusOK, d.api(e.nowMS()))
 }

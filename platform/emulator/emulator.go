@@ -1,7 +1,9 @@
 // Package emulator serves the platform API subset of docs/platform-api.md
 // (same paths, JSON field names and status codes) over HTTP, backed by its
 // own SQLite database, so that the portal runs and is tested without the
-// real platform.
+// real platform. It also serves what the official CLI, clever-tools, needs
+// beyond that subset (docs/clever-tools.md): token information, one
+// deployment, domain names and the application log stream.
 //
 // Status codes: reads, creates and updates answer 200 (the API documentation
 // is silent on creates; Clever Cloud answers 200 for them). Deletes, stops
@@ -171,6 +173,7 @@ func (e *Emulator) Handler() http.Handler {
 		mux.HandleFunc(pattern, e.authenticated(h))
 	}
 	auth("GET /v2/self", e.handleSelf)
+	auth("GET /v2/self/tokens/current", e.handleCurrentToken)
 	auth("GET /v2/summary", e.handleSummary)
 	auth("GET /v2/organisations", e.handleListOrgs)
 	auth("POST /v2/organisations", e.handleCreateOrg)
@@ -190,6 +193,10 @@ func (e *Emulator) Handler() http.Handler {
 	auth("PUT /v2/organisations/{o}/applications/{a}/env/{name}", e.handleSetEnv)
 	auth("DELETE /v2/organisations/{o}/applications/{a}/env/{name}", e.handleDeleteEnv)
 	auth("GET /v2/organisations/{o}/applications/{a}/deployments", e.handleDeployments)
+	auth("GET /v2/organisations/{o}/applications/{a}/deployments/{d}", e.handleDeployment)
+	auth("GET /v2/organisations/{o}/applications/{a}/vhosts", e.handleVhosts)
+	auth("GET /v2/organisations/{o}/applications/{a}/vhosts/favourite", e.handleFavouriteVhost)
+	auth("GET /v4/logs/organisations/{o}/applications/{a}/logs", e.handleAppLogs)
 
 	auth("GET /v2/organisations/{o}/addons", e.handleListAddons)
 	auth("POST /v2/organisations/{o}/addons", e.handleCreateAddon)

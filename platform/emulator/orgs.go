@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -94,6 +95,51 @@ func (e *Emulator) handleSelf(w http.ResponseWriter, r *http.Request, acc accoun
 	writeJSON(w, http.StatusOK, acc.self())
 }
 
+// tokenInfo describes the credential of a request, as GET
+// /v2/self/tokens/current answers it. The emulator's tokens never expire, so
+// expirationDate is left out.
+type tokenInfo struct {
+	CreationDate   string `json:"creationDate"`
+	ExpirationDate string `json:"expirationDate,omitempty"`
+}
+
+// handleCurrentToken answers the caller's token information; the official
+// CLI reads it (next to /v2/self) to show `clever profile`.
+func (e *Emulator) handleCurrentToken(w http.ResponseWriter, r *http.Request, acc account) {
+	writeJSON(w, http.StatusOK, tokenInfo{CreationDate: time.UnixMilli(acc.CreatedAt).UTC().Format(time.RFC3339)})
+}
+
+// summary is GET /v2/summary as the platform answers it: platform.Summary,
+// whose user also lists the applications and add-ons of the caller's
+// personal space.
+type summary struct {
+	User          summaryUser  `json:"user"`
+	Organisations []orgSummary `json:"organisations"`
+}
+
+// summaryUser is the caller in a summary. An emulator account has no personal
+// space, so its lists are empty, but they are there: the official CLI walks
+// the applications, add-ons and OAuth consumers of the user and of every
+// organisation to resolve `--app` and `--addon` (by id or name).
+type summaryUser struct {
+	platform.Self
+	Applications []platform.Application `json:"applications"`
+	Addons       []platform.Addon       `json:"addons"`
+	Consumers    []oauthConsumer        `json:"consumers"`
+}
+
+// orgSummary is one organisation of a summary, with its OAuth consumers.
+type orgSummary struct {
+	platform.OrganisationSummary
+	Consumers []oauthConsumer `json:"consumers"`
+}
+
+// oauthConsumer is an OAuth consumer of a summary; the emulator has none.
+type oauthConsumer struct {
+	Key  string `json:"key"`
+	Name string `json:"name"`
+}
+
 func (e *Emulator) handleSummary(w http.ResponseWriter, r *http.Request, acc account) {
 	ctx := r.Context()
 	orgs, err := e.orgs(ctx, acc)
@@ -101,7 +147,12 @@ func (e *Emulator) handleSummary(w http.ResponseWriter, r *http.Request, acc acc
 		internalError(w, err)
 		return
 	}
-	sum := platform.Summary{User: acc.self(), Organisations: []platform.OrganisationSummary{}}
+	sum := summary{
+		User: summaryUser{
+			Self: acc.self(), Applications: []platform.Application{}, Addons: []platform.Addon{}, Consumers: []oauthConsumer{},
+		},
+		Organisations: []orgSummary{},
+	}
 	for _, o := range orgs {
 		apps, err := e.apps(ctx, o.ID)
 		if err != nil {
@@ -113,8 +164,11 @@ func (e *Emulator) handleSummary(w http.ResponseWriter, r *http.Request, acc acc
 			internalError(w, err)
 			return
 		}
-		sum.Organisations = append(sum.Organisations, platform.OrganisationSummary{
-			ID: o.ID, Name: o.Name, Role: "ADMIN", Applications: apps, Addons: addons,
+		sum.Organisations = append(sum.Organisations, orgSummary{
+			OrganisationSummary: platform.OrganisationSummary{
+				ID: o.ID, Name: o.Name, Role: "ADMIN", Applications: apps, Addons: addons,
+			},
+			Consumers: []oauthConsumer{},
 		})
 	}
 	writeJSON(w, http.StatusOK, sum)
