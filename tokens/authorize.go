@@ -12,7 +12,7 @@ import (
 // load returns the verified token of text, from the cache when present.
 // Its errors wrap ErrInvalidToken.
 func (s *Service) load(token string) (*verified, error) {
-	key := sha256.Sum256([]byte(normalize(token)))
+	key := s.cacheKey(token)
 	if v := s.cache.get(key, s.now()); v != nil {
 		return v, nil
 	}
@@ -22,6 +22,11 @@ func (s *Service) load(token string) (*verified, error) {
 	}
 	v.key = key
 	return v, nil
+}
+
+// cacheKey returns the cache key of a token's text.
+func (s *Service) cacheKey(token string) [sha256.Size]byte {
+	return sha256.Sum256([]byte(normalize(token)))
 }
 
 // remember caches v until the earliest recorded expiry, at most CacheTTL.
