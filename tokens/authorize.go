@@ -86,6 +86,9 @@ func (s *Service) Authorize(ctx context.Context, token string, req Request) (Ide
 	}
 	eff := effective(recs)
 	s.remember(v, eff)
+	if !validOperation(req.Operation) {
+		return Identity{}, fmt.Errorf("%w: unknown operation %q", ErrDenied, req.Operation)
+	}
 	if req.Time.IsZero() {
 		req.Time = s.now()
 	}

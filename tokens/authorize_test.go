@@ -40,6 +40,7 @@ func TestAuthorizePartnerToken(t *testing.T) {
 		{"own tenant, zone", tok, Request{Tenant: f.partnerA, Operation: OpAppWrite, Zone: "par"}, "allowed"},
 		{"other partner's host", tok, Request{Tenant: f.partnerB, Operation: OpAppRead}, "ErrDenied"},
 		{"no tenant", tok, Request{Operation: OpAppRead}, "ErrDenied"},
+		{"unknown operation", tok, Request{Tenant: f.partnerA, Operation: "app:everything"}, "ErrDenied"},
 		{"prefixed, unpadded, spaced", "  biscuit:" + strings.TrimRight(tok, "=") + "\n", Request{Tenant: f.partnerA, Operation: OpAppRead}, "allowed"},
 	}
 	for _, tt := range tests {
