@@ -29,12 +29,14 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/grisaille/grisaille/audit"
 	"github.com/grisaille/grisaille/demo"
 	"github.com/grisaille/grisaille/migrations"
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/platform/emulator"
 	"github.com/grisaille/grisaille/server"
 	"github.com/grisaille/grisaille/tenants"
+	"github.com/grisaille/grisaille/tokens"
 	"github.com/grisaille/grisaille/web/i18n"
 )
 
@@ -44,6 +46,7 @@ Usage:
   grisaille serve [flags]      run the portal
   grisaille migrate [flags]    bring the database schema up to date
   grisaille emulator [flags]   run the platform emulator alone
+  grisaille token SUBCOMMAND   mint, attenuate, inspect and revoke tokens
 
 Run "grisaille COMMAND -h" for a command's flags. Every flag can also be set
 through the environment variable named after it: --platform-url reads
@@ -71,6 +74,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return migrate(ctx, args[1:], stdout, stderr)
 	case "emulator":
 		return runEmulator(ctx, args[1:], stderr)
+	case "token":
+		return tokenCommand(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -190,6 +195,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	store := tenants.NewStore(db, sealer)
+	keys, err := tokens.LoadOrCreateKeyring(*data)
+	if err != nil {
+		return err
+	}
+	tokenService, err := tokens.NewService(db, keys)
+	if err != nil {
+		return err
+	}
 
 	baseURL := *platformURL
 	var emu *emulator.Emulator
@@ -229,6 +242,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	handler := server.New(server.Config{
 		Tenants: store, Platform: api, Catalogue: platform.NewCatalogue(api, 10*time.Minute),
 		Bundle: bundle, Logger: log, PlatformName: *platformName,
+		Tokens: tokenService, Keys: keys, Audit: audit.NewLog(db),
 	})
 	go sweepSessions(ctx, store, log)
 	ln, err := net.Listen("tcp", *addr)

@@ -109,7 +109,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 			return err
 		}),
 		chromedp.Submit(chromedp.CSS(`form[data-testid=new-app-form]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=form-error]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=error-message]`)),
 	)
 	mustContain(t, "the refusal", body(t, ctx), "Zone mtl is not available to your organisation")
 	status, err := chromedp.Run(ctx, chromedp.Evaluate[int](`performance.getEntriesByType('navigation')[0].responseStatus`))

@@ -8,8 +8,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/grisaille/grisaille/api"
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/tenants"
+	"github.com/grisaille/grisaille/tokens"
 	"github.com/grisaille/grisaille/web"
 	"github.com/grisaille/grisaille/web/i18n"
 )
@@ -23,11 +25,23 @@ func i18nStatus(status int, id string, kv ...any) error {
 // It is the one place where typed errors become statuses.
 func classify(err error) (int, *i18n.Error) {
 	var ue *web.UserError
+	var ae *api.Error
+	var we *tokens.WidenError
 	var he *echo.HTTPError
 	var pe *platform.Error
 	switch {
 	case errors.As(err, &ue):
 		return ue.Status, ue.Msg
+	case errors.As(err, &ae):
+		return ae.Status, &i18n.Error{ID: ae.ID, Data: ae.Data}
+	case errors.As(err, &we):
+		return http.StatusBadRequest, i18n.NewError(we.MessageID)
+	case errors.Is(err, tokens.ErrInvalidToken), errors.Is(err, tokens.ErrRevoked):
+		return http.StatusUnauthorized, i18n.NewError("api.unauthenticated")
+	case errors.Is(err, tokens.ErrDenied):
+		return http.StatusForbidden, i18n.NewError("api.denied")
+	case errors.Is(err, tokens.ErrUnknownToken):
+		return http.StatusNotFound, i18n.NewError("error.not_found")
 	case errors.Is(err, tenants.ErrInvalid), errors.Is(err, tenants.ErrInvalidCredentials):
 		id, _ := tenants.MessageID(err)
 		return http.StatusBadRequest, i18n.NewError(id)
@@ -105,7 +119,7 @@ func (s *server) handleError(err error, c echo.Context) {
 
 // wantsJSON reports whether the client asked for JSON rather than a page.
 func wantsJSON(r *http.Request) bool {
-	if strings.HasPrefix(r.URL.Path, "/api/") {
+	if p := r.URL.Path; strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/v2/") || strings.HasPrefix(p, "/v4/") {
 		return true
 	}
 	accept := r.Header.Get("Accept")

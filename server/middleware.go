@@ -141,7 +141,7 @@ func (s *server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		p, _ := tenants.PartnerFrom(req.Context())
-		_, u, err := s.cfg.Tenants.SessionUser(req.Context(), p.ID, ck.Value)
+		sess, u, err := s.cfg.Tenants.SessionUser(req.Context(), p.ID, ck.Value)
 		switch {
 		case errors.Is(err, tenants.ErrNotFound):
 			web.ClearSessionCookie(c)
@@ -149,6 +149,7 @@ func (s *server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 		case err != nil:
 			return err
 		}
+		c.Set(web.SessionKey, sess)
 		c.SetRequest(req.WithContext(tenants.WithUser(req.Context(), u)))
 		return next(c)
 	}

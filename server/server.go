@@ -11,9 +11,12 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/grisaille/grisaille/api"
+	"github.com/grisaille/grisaille/audit"
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/static"
 	"github.com/grisaille/grisaille/tenants"
+	"github.com/grisaille/grisaille/tokens"
 	"github.com/grisaille/grisaille/web"
 	"github.com/grisaille/grisaille/web/i18n"
 )
@@ -27,6 +30,12 @@ type Config struct {
 	Platform *platform.Client
 	// Catalogue caches the platform's public catalogue.
 	Catalogue *platform.Catalogue
+	// Tokens issues and checks the Biscuit tokens every action is authorized with.
+	Tokens *tokens.Service
+	// Keys is the root key pair whose public half is published.
+	Keys *tokens.Keyring
+	// Audit records security-relevant events.
+	Audit *audit.Log
 	// Bundle holds the translations.
 	Bundle *i18n.Bundle
 	// Logger receives the request logs.
@@ -57,7 +66,11 @@ func New(cfg Config) *echo.Echo {
 		Logger:       cfg.Logger,
 		PlatformName: cfg.PlatformName,
 		SessionTTL:   cfg.SessionTTL,
+		Tokens:       cfg.Tokens,
+		Audit:        cfg.Audit,
 	})
+	a := api.New(api.Config{Tenants: cfg.Tenants, Tokens: cfg.Tokens, Platform: cfg.Platform,
+		Catalogue: cfg.Catalogue, Audit: cfg.Audit, Logger: cfg.Logger})
 	s := &server{cfg: cfg, web: h}
 	e.HTTPErrorHandler = s.handleError
 
@@ -68,6 +81,7 @@ func New(cfg Config) *echo.Echo {
 	e.Use(s.securityHeaders)
 
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	e.GET("/.well-known/biscuit-public-key", s.publicKey)
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", static.Handler())))
 
 	t := e.Group("", s.resolveTenant, s.loadSession, s.localize, s.csrf())
@@ -80,33 +94,62 @@ func New(cfg Config) *echo.Echo {
 	t.POST("/language", h.SetLanguage)
 
 	con := t.Group("/console", s.requireRole(tenants.RoleCustomer))
-	con.GET("", h.Dashboard)
-	con.GET("/apps/new", h.NewApp)
-	con.POST("/apps", h.CreateApp)
-	con.GET("/apps/:app", h.ShowApp)
-	con.POST("/apps/:app/start", h.StartApp)
-	con.POST("/apps/:app/restart", h.RestartApp)
-	con.POST("/apps/:app/stop", h.StopApp)
-	con.GET("/apps/:app/delete", h.ConfirmDeleteApp)
-	con.POST("/apps/:app/delete", h.DeleteApp)
-	con.POST("/apps/:app/env", h.SetEnv)
-	con.POST("/apps/:app/env/delete", h.DeleteEnv)
-	con.GET("/addons/new", h.NewAddon)
-	con.POST("/addons", h.CreateAddon)
-	con.GET("/addons/:addon/delete", h.ConfirmDeleteAddon)
-	con.POST("/addons/:addon/delete", h.DeleteAddon)
+	read, write, deploy := s.consoleCan(tokens.OpAppRead, noZone), s.consoleCan(tokens.OpAppWrite, noZone), s.consoleCan(tokens.OpAppDeploy, noZone)
+	con.GET("", h.Dashboard, s.consoleCan(tokens.OpOrgRead, noZone))
+	con.GET("/apps/new", h.NewApp, read)
+	con.POST("/apps", h.CreateApp, s.consoleCan(tokens.OpAppWrite, formZone))
+	con.GET("/apps/:app", h.ShowApp, read)
+	con.POST("/apps/:app/start", h.StartApp, deploy)
+	con.POST("/apps/:app/restart", h.RestartApp, deploy)
+	con.POST("/apps/:app/stop", h.StopApp, deploy)
+	con.GET("/apps/:app/delete", h.ConfirmDeleteApp, read)
+	con.POST("/apps/:app/delete", h.DeleteApp, write)
+	con.POST("/apps/:app/env", h.SetEnv, write)
+	con.POST("/apps/:app/env/delete", h.DeleteEnv, write)
+	addonRead, addonWrite := s.consoleCan(tokens.OpAddonRead, noZone), s.consoleCan(tokens.OpAddonWrite, noZone)
+	con.GET("/addons/new", h.NewAddon, addonRead)
+	con.POST("/addons", h.CreateAddon, s.consoleCan(tokens.OpAddonWrite, formZone))
+	con.GET("/addons/:addon/delete", h.ConfirmDeleteAddon, addonRead)
+	con.POST("/addons/:addon/delete", h.DeleteAddon, addonWrite)
+	tokRead, tokWrite := s.consoleCan(tokens.OpTokenRead, noZone), s.consoleCan(tokens.OpTokenWrite, noZone)
+	con.GET("/tokens", h.ConsoleTokens, tokRead)
+	con.POST("/tokens", h.CreateConsoleToken, tokWrite)
+	con.POST("/tokens/revoke", h.RevokeConsoleToken, tokWrite)
+	con.GET("/tokens/inspect", h.InspectToken, tokRead)
+	con.POST("/tokens/inspect", h.InspectToken, tokRead)
 
 	adm := t.Group("/admin", s.requireRole(tenants.RolePartnerAdmin))
-	adm.GET("", h.AdminHome)
-	adm.POST("/brand", h.SaveBrand)
-	adm.POST("/zones", h.SavePartnerZones)
-	adm.GET("/customers/new", h.NewCustomer)
-	adm.POST("/customers", h.CreateCustomer)
-	adm.GET("/customers/:customer", h.ShowCustomer)
-	adm.POST("/customers/:customer/zones", h.SaveCustomerZones)
+	admRead, admWrite := s.consoleCan(tokens.OpAdminRead, noZone), s.consoleCan(tokens.OpAdminWrite, noZone)
+	adm.GET("", h.AdminHome, admRead)
+	adm.POST("/brand", h.SaveBrand, admWrite)
+	adm.POST("/zones", h.SavePartnerZones, admWrite)
+	adm.GET("/customers/new", h.NewCustomer, admRead)
+	adm.POST("/customers", h.CreateCustomer, admWrite)
+	adm.GET("/customers/:customer", h.ShowCustomer, admRead)
+	adm.POST("/customers/:customer/zones", h.SaveCustomerZones, admWrite)
+	adm.GET("/tokens", h.AdminTokens, admRead)
+	adm.POST("/tokens/partner", h.MintPartnerToken, admWrite)
+	adm.POST("/tokens/customer", h.IssueCustomerToken, admWrite)
+	adm.POST("/tokens/revoke", h.RevokeAdminToken, admWrite)
+	adm.GET("/tokens/inspect", h.InspectToken, admRead)
+	adm.POST("/tokens/inspect", h.InspectToken, admRead)
+	adm.GET("/audit", h.AuditLog, admRead)
+
+	s.registerAPI(e, a)
 
 	e.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 	return e
+}
+
+// publicKey publishes the root public key tokens are verified with, and
+// the other keys still trusted during a rotation.
+func (s *server) publicKey(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "public, max-age=300")
+	return c.JSON(http.StatusOK, map[string]any{
+		"algorithm":    "ed25519",
+		"public_key":   s.cfg.Keys.PublicKeyHex(),
+		"trusted_keys": s.cfg.Keys.TrustedPublicKeysHex(),
+	})
 }
 
 // server holds what the middleware needs.

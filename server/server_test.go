@@ -17,12 +17,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grisaille/grisaille/audit"
 	"github.com/grisaille/grisaille/demo"
 	"github.com/grisaille/grisaille/migrations"
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/platform/emulator"
 	"github.com/grisaille/grisaille/server"
 	"github.com/grisaille/grisaille/tenants"
+	"github.com/grisaille/grisaille/tokens"
 	"github.com/grisaille/grisaille/web/i18n"
 )
 
@@ -31,6 +33,8 @@ import (
 type app struct {
 	srv            *httptest.Server
 	store          *tenants.Store
+	tokens         *tokens.Service
+	audit          *audit.Log
 	platformWrites atomic.Int64
 }
 
@@ -82,8 +86,17 @@ func newApp(t *testing.T) *app {
 	if err != nil {
 		t.Fatal(err)
 	}
+	keys, err := tokens.LoadOrCreateKeyring(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.tokens, err = tokens.NewService(db, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.audit = audit.NewLog(db)
 	h := server.New(server.Config{Tenants: a.store, Platform: api, Catalogue: platform.NewCatalogue(api, time.Minute),
-		Bundle: bundle, Logger: log, PlatformName: "Clever Cloud"})
+		Bundle: bundle, Logger: log, PlatformName: "Clever Cloud", Tokens: a.tokens, Keys: keys, Audit: a.audit})
 	a.srv = httptest.NewServer(h)
 	t.Cleanup(a.srv.Close)
 	return a

@@ -1,14 +1,18 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/grisaille/grisaille/audit"
 	"github.com/grisaille/grisaille/tenants"
+	"github.com/grisaille/grisaille/tokens"
 	"github.com/grisaille/grisaille/web/i18n"
 )
 
@@ -36,16 +40,22 @@ func (h *Handler) Login(c echo.Context) error {
 	password := c.FormValue("password")
 	u, err := h.cfg.Tenants.Authenticate(ctx, p.ID, email, password)
 	if errors.Is(err, tenants.ErrInvalidCredentials) || (err == nil && email == "") {
+		h.recordSignIn(c, tenants.User{Email: email}, "auth.sign_in_failed", "denied")
 		vm := LoginVM{Chrome: h.chrome(c, i18n.T(ctx, "auth.title")), Email: email, Error: i18n.T(ctx, "auth.invalid")}
 		return render(c, http.StatusUnauthorized, loginPage(vm))
 	}
 	if err != nil {
 		return err
 	}
-	token, _, err := h.cfg.Tenants.CreateSession(ctx, p.ID, u.ID, h.cfg.SessionTTL)
+	token, sess, err := h.cfg.Tenants.CreateSession(ctx, p.ID, u.ID, h.cfg.SessionTTL)
 	if err != nil {
 		return err
 	}
+	if err := h.bindSessionBiscuit(c, p, u, sess); err != nil {
+		_ = h.cfg.Tenants.DeleteSession(context.WithoutCancel(ctx), p.ID, token)
+		return err
+	}
+	h.recordSignIn(c, u, "auth.sign_in", "ok")
 	c.SetCookie(&http.Cookie{
 		Name: SessionCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
 		Secure: c.Scheme() == "https", MaxAge: int(h.cfg.SessionTTL.Seconds()),
@@ -56,10 +66,49 @@ func (h *Handler) Login(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/console")
 }
 
+// bindSessionBiscuit mints the Biscuit a new session's console actions are
+// authorized with: the partner's authority and one block issued to the user
+// that binds it to the session, its lifetime, the role's operations and,
+// for a customer, its organisation.
+func (h *Handler) bindSessionBiscuit(c echo.Context, p tenants.Partner, u tenants.User, sess tenants.Session) error {
+	ctx := c.Request().Context()
+	r := tokens.Restriction{Session: sess.ID, ExpiresAt: sess.ExpiresAt.UTC().Truncate(time.Second), Operations: adminOps}
+	if u.Role == tenants.RoleCustomer {
+		cust, err := h.cfg.Tenants.Customer(ctx, p.ID, u.CustomerID)
+		if err != nil {
+			return err
+		}
+		r.Organisation, r.Operations = cust.OrganisationID, customerOps
+	}
+	tok, _, err := h.cfg.Tokens.MintSession(ctx, tokens.Principal{PartnerID: p.ID, CustomerID: u.CustomerID, UserID: u.ID}, r, "session "+u.Email)
+	if err != nil {
+		return err
+	}
+	return h.cfg.Tenants.SetSessionBiscuit(ctx, p.ID, sess.ID, tok)
+}
+
+// recordSignIn writes a sign-in attempt to the audit log.
+func (h *Handler) recordSignIn(c echo.Context, u tenants.User, action, outcome string) {
+	ctx := c.Request().Context()
+	p, _ := tenants.PartnerFrom(ctx)
+	ev := audit.Event{PartnerID: p.ID, ActorKind: "user", ActorID: u.ID, ActorLabel: u.Email, Action: action,
+		Outcome: outcome, Detail: c.RealIP(), RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}
+	if err := h.cfg.Audit.Record(ctx, ev); err != nil {
+		h.cfg.Logger.Error("audit", "error", err.Error())
+	}
+}
+
 // Logout closes the session.
 func (h *Handler) Logout(c echo.Context) error {
 	ctx := c.Request().Context()
 	p, _ := tenants.PartnerFrom(ctx)
+	if sess, ok := c.Get(SessionKey).(tenants.Session); ok {
+		// Revoke the session's Biscuit first: even a copy of it is then refused.
+		if err := h.cfg.Tokens.RevokeSession(ctx, p.ID, sess.ID); err != nil {
+			return err
+		}
+		h.audit(c, "auth.sign_out", "", nil)
+	}
 	if ck, err := c.Cookie(SessionCookie); err == nil && ck.Value != "" {
 		if err := h.cfg.Tenants.DeleteSession(ctx, p.ID, ck.Value); err != nil && !errors.Is(err, tenants.ErrNotFound) {
 			return err

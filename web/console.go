@@ -33,15 +33,6 @@ func (s scope) zones() []string {
 	return tenants.AllowedZones(s.cat.ZoneNames(), s.partner.AllowedZones, s.customer.AllowedZones)
 }
 
-// checkZone refuses a zone outside the customer's allowed set, before
-// anything reaches the platform.
-func (s scope) checkZone(zone string) error {
-	if !tenants.ZoneAllowed(zone, s.cat.ZoneNames(), s.partner.AllowedZones, s.customer.AllowedZones) {
-		return NewUserError(http.StatusForbidden, "error.zone_not_allowed", "Zone", zone)
-	}
-	return nil
-}
-
 // scopeOf builds the console scope of the request.
 func (h *Handler) scopeOf(ctx context.Context) (scope, error) {
 	p, _ := tenants.PartnerFrom(ctx)

@@ -99,9 +99,6 @@ func (h *Handler) CreateAddon(c echo.Context) error {
 		vm.Error = i18n.TE(ctx, i18n.NewError(id, kv...))
 		return render(c, status, newAddonPage(vm))
 	}
-	if err := s.checkZone(form.Zone); err != nil {
-		return refuse(http.StatusForbidden, "error.zone_not_allowed", "Zone", form.Zone)
-	}
 	prov, ok := s.cat.Provider(form.Provider)
 	if !ok {
 		return refuse(http.StatusBadRequest, "addon.error.provider")

@@ -131,9 +131,6 @@ func (h *Handler) CreateApp(c echo.Context) error {
 		vm.Error = i18n.TE(ctx, i18n.NewError(id, kv...))
 		return render(c, status, newAppPage(vm))
 	}
-	if err := s.checkZone(form.Zone); err != nil {
-		return refuse(http.StatusForbidden, "error.zone_not_allowed", "Zone", form.Zone)
-	}
 	if form.Name == "" || utf8.RuneCountInString(form.Name) > 100 {
 		return refuse(http.StatusBadRequest, "app.error.name")
 	}

@@ -18,8 +18,10 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"github.com/grisaille/grisaille/audit"
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/tenants"
+	"github.com/grisaille/grisaille/tokens"
 	"github.com/grisaille/grisaille/web/i18n"
 )
 
@@ -33,6 +35,8 @@ const (
 	CSRFField = "_csrf"
 	// CSRFContextKey is where the CSRF middleware leaves the token.
 	CSRFContextKey = "csrf"
+	// SessionKey is the echo context key of the request's tenants.Session.
+	SessionKey = "session"
 	flashCookie    = "flash"
 )
 
@@ -45,6 +49,8 @@ type Config struct {
 	Logger       *slog.Logger
 	PlatformName string
 	SessionTTL   time.Duration
+	Tokens       *tokens.Service
+	Audit        *audit.Log
 }
 
 // Handler serves every page. Build it with New.

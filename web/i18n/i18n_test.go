@@ -65,6 +65,15 @@ func dynamicIDs() []string {
 	for _, f := range []string{"system", "serif", "mono", "humanist"} {
 		ids = append(ids, "brand.font."+f)
 	}
+	for _, op := range []string{"org_read", "app_read", "app_write", "app_deploy", "addon_read", "addon_write", "token_read", "token_write", "admin_read", "admin_write"} {
+		ids = append(ids, "op."+op)
+	}
+	for _, s := range []string{"active", "revoked", "expired", "unknown"} {
+		ids = append(ids, "token.status."+s)
+	}
+	for _, o := range []string{"ok", "denied", "error"} {
+		ids = append(ids, "audit.outcome."+o)
+	}
 	for m := 1; m <= 12; m++ {
 		ids = append(ids, "month.short."+strconv.Itoa(m))
 	}

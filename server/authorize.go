@@ -1,0 +1,222 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/grisaille/grisaille/api"
+	"github.com/grisaille/grisaille/tenants"
+	"github.com/grisaille/grisaille/tokens"
+	"github.com/grisaille/grisaille/web"
+)
+
+// Every action, from a page or from the API, passes through authorize: the
+// one place where a request's token meets the authorizer. Its ambient facts
+// come from the request: the tenant (Host header), the operation (the
+// route's), the organisation (the customer in scope), the application (the
+// route's :app), the zone (the form's or the JSON body's), the console
+// session, and the time.
+
+// zoneSource says where an action names its zone.
+type zoneSource struct {
+	form, json string // field names; "" when the action names no zone
+}
+
+var (
+	noZone        = zoneSource{}
+	formZone      = zoneSource{form: "zone"}
+	appJSONZone   = zoneSource{json: "zone"}
+	addonJSONZone = zoneSource{json: "region"}
+)
+
+// zoneOf reads the zone an action names. A JSON body is read and put back
+// for the handler.
+func zoneOf(c echo.Context, src zoneSource) (string, error) {
+	switch {
+	case src.form != "":
+		return c.FormValue(src.form), nil
+	case src.json != "":
+		req := c.Request()
+		body, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, 1<<20))
+		if err != nil {
+			return "", web.NewUserError(http.StatusRequestEntityTooLarge, "error.too_large")
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(body, &obj) != nil {
+			return "", nil // the handler answers the malformed body
+		}
+		var zone string
+		_ = json.Unmarshal(obj[src.json], &zone)
+		return zone, nil
+	}
+	return "", nil
+}
+
+// checkZone applies the one zone policy to the customer in scope, so that a
+// zone outside it is refused with a clear message before anything else.
+func (s *server) checkZone(c echo.Context, p tenants.Partner, cust tenants.Customer, zone string) error {
+	cat, err := s.cfg.Catalogue.Snapshot(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	if !tenants.ZoneAllowed(zone, cat.ZoneNames(), p.AllowedZones, cust.AllowedZones) {
+		return i18nStatus(http.StatusForbidden, "error.zone_not_allowed", "Zone", zone)
+	}
+	return nil
+}
+
+// authorize checks op with token and the request's facts, and puts the
+// caller's identity in the request context.
+//
+// An action that names a zone is checked in three steps, so that a caller
+// learns why a zone is refused only once its token has proved who it is:
+// the action without its zone; then the one zone policy for the customer in
+// scope (cust); then the action with its zone, which the token's own zone
+// restriction may still refuse.
+func (s *server) authorize(c echo.Context, token, op string, req tokens.Request, src zoneSource, cust *tenants.Customer) error {
+	ctx := c.Request().Context()
+	p, _ := tenants.PartnerFrom(ctx)
+	req.Tenant, req.Operation = p.ID, op
+	zone, err := zoneOf(c, src)
+	if err != nil {
+		return err
+	}
+	id, err := s.cfg.Tokens.Authorize(ctx, token, req)
+	if err != nil {
+		return err
+	}
+	if src != noZone {
+		if cust != nil {
+			if err := s.checkZone(c, p, *cust, zone); err != nil {
+				return err
+			}
+		}
+		req.Zone = zone
+		id, err = s.cfg.Tokens.Authorize(ctx, token, req)
+		if errors.Is(err, tokens.ErrDenied) {
+			return i18nStatus(http.StatusForbidden, "error.zone_not_allowed", "Zone", zone)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	c.SetRequest(c.Request().WithContext(tokens.WithIdentity(ctx, id)))
+	return nil
+}
+
+// consoleCan authorizes a page action with the Biscuit of the signed-in
+// session. A revoked or unusable session token signs the user out.
+func (s *server) consoleCan(op string, zone zoneSource) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ctx := c.Request().Context()
+			p, _ := tenants.PartnerFrom(ctx)
+			u, _ := tenants.UserFrom(ctx)
+			sess, _ := c.Get(web.SessionKey).(tenants.Session)
+			req := tokens.Request{Session: sess.ID, Application: c.Param("app")}
+			var cust *tenants.Customer
+			if u.CustomerID != "" {
+				cu, err := s.cfg.Tenants.Customer(ctx, p.ID, u.CustomerID)
+				if err != nil {
+					return err
+				}
+				req.Organisation, cust = cu.OrganisationID, &cu
+			}
+			err := s.authorize(c, sess.Biscuit, op, req, zone, cust)
+			switch {
+			case errors.Is(err, tokens.ErrRevoked), errors.Is(err, tokens.ErrInvalidToken):
+				web.ClearSessionCookie(c)
+				if c.Request().Method == http.MethodGet {
+					return c.Redirect(http.StatusSeeOther, "/login")
+				}
+				return i18nStatus(http.StatusUnauthorized, "error.signin_required")
+			case errors.Is(err, tokens.ErrDenied):
+				return i18nStatus(http.StatusForbidden, "error.not_allowed")
+			case err != nil:
+				return err
+			}
+			return next(c)
+		}
+	}
+}
+
+// bearer reads the request's token: "Authorization: Bearer <token>", or
+// the OAuth 1.0a PLAINTEXT header the official CLI sends, whose oauth_token
+// is the token (its secret is ignored).
+func bearer(r *http.Request) string {
+	h := strings.TrimSpace(r.Header.Get("Authorization"))
+	scheme, rest, _ := strings.Cut(h, " ")
+	switch strings.ToLower(scheme) {
+	case "bearer":
+		return strings.TrimSpace(rest)
+	case "oauth":
+		for _, part := range strings.Split(rest, ",") {
+			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if !ok || strings.TrimSpace(k) != "oauth_token" {
+				continue
+			}
+			v, err := url.QueryUnescape(strings.Trim(strings.TrimSpace(v), `"`))
+			if err != nil {
+				return ""
+			}
+			return v
+		}
+	}
+	return ""
+}
+
+// apiCan authorizes an API call with the request's token. The organisation
+// in scope is the path's, which must be one of the partner's customers (an
+// unknown one looks missing); its zone policy applies before the token's.
+func (s *server) apiCan(op string, zone zoneSource) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ctx := c.Request().Context()
+			p, _ := tenants.PartnerFrom(ctx)
+			token := bearer(c.Request())
+			if token == "" {
+				return i18nStatus(http.StatusUnauthorized, "api.unauthenticated")
+			}
+			req := tokens.Request{Application: c.Param("app")}
+			// An organisation that is not one of the partner's customers
+			// looks missing, but only to a caller whose token is good.
+			src := zone
+			var cust *tenants.Customer
+			missing := false
+			if org := c.Param("org"); org != "" {
+				req.Organisation = org
+				cu, err := s.cfg.Tenants.CustomerByOrganisation(ctx, p.ID, org)
+				switch {
+				case errors.Is(err, tenants.ErrNotFound):
+					missing, src = true, noZone
+				case err != nil:
+					return err
+				default:
+					cust = &cu
+				}
+			}
+			err := s.authorize(c, token, op, req, src, cust)
+			if err == nil && missing {
+				return i18nStatus(http.StatusNotFound, "api.not_found")
+			}
+			switch {
+			case errors.Is(err, tokens.ErrRevoked), errors.Is(err, tokens.ErrInvalidToken):
+				return i18nStatus(http.StatusUnauthorized, "api.unauthenticated")
+			case errors.Is(err, tokens.ErrDenied):
+				return i18nStatus(http.StatusForbidden, "api.denied")
+			case err != nil:
+				return err
+			}
+			c.Set(api.RawTokenKey, token)
+			return next(c)
+		}
+	}
+}
