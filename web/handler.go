@@ -36,8 +36,8 @@ const (
 	// CSRFContextKey is where the CSRF middleware leaves the token.
 	CSRFContextKey = "csrf"
 	// SessionKey is the echo context key of the request's tenants.Session.
-	SessionKey = "session"
-	flashCookie    = "flash"
+	SessionKey  = "session"
+	flashCookie = "flash"
 )
 
 // Config is what the pages need.
