@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -70,6 +71,21 @@ func (a *API) Organisations(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
+// summaryUser is the summary's user: the official CLI walks its
+// applications, add-ons and OAuth consumers, so they are always lists.
+type summaryUser struct {
+	platform.Self
+	Applications []platform.Application `json:"applications"`
+	Addons       []platform.Addon       `json:"addons"`
+	Consumers    []struct{}             `json:"consumers"`
+}
+
+// summaryOrg is one organisation of the summary, with its lists.
+type summaryOrg struct {
+	platform.OrganisationSummary
+	Consumers []struct{} `json:"consumers"`
+}
+
 // Summary answers GET /v2/summary: the caller and its organisations with
 // their applications and add-ons.
 func (a *API) Summary(c echo.Context) error {
@@ -82,7 +98,8 @@ func (a *API) Summary(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sum := platform.Summary{User: a.self(c, cl), Organisations: []platform.OrganisationSummary{}}
+	user := summaryUser{Self: a.self(c, cl), Applications: []platform.Application{}, Addons: []platform.Addon{}, Consumers: []struct{}{}}
+	orgs := []summaryOrg{}
 	for _, cu := range custs {
 		apps, err := cl.api.Applications(ctx, cu.OrganisationID)
 		if err != nil {
@@ -92,10 +109,16 @@ func (a *API) Summary(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		sum.Organisations = append(sum.Organisations, platform.OrganisationSummary{
-			ID: cu.OrganisationID, Name: cu.Name, Role: "ADMIN", Applications: apps, Addons: addons})
+		if apps == nil {
+			apps = []platform.Application{}
+		}
+		if addons == nil {
+			addons = []platform.Addon{}
+		}
+		orgs = append(orgs, summaryOrg{OrganisationSummary: platform.OrganisationSummary{
+			ID: cu.OrganisationID, Name: cu.Name, Role: "ADMIN", Applications: apps, Addons: addons}, Consumers: []struct{}{}})
 	}
-	return c.JSON(http.StatusOK, sum)
+	return c.JSON(http.StatusOK, map[string]any{"user": user, "organisations": orgs})
 }
 
 // Zones answers GET /v4/products/zones with the zones the caller may use.
@@ -238,7 +261,7 @@ func (a *API) Forward(action string, path ...string) echo.HandlerFunc {
 				body = obj
 			}
 		}
-		out, err := cl.api.Forward(ctx, c.Request().Method, segs, nil, body)
+		out, err := cl.api.Forward(ctx, c.Request().Method, segs, passQuery(c, forwardQuery), body)
 		if action != "" {
 			a.audit(c, cl, action, target, err)
 		}
@@ -264,17 +287,11 @@ func readObject(c echo.Context) (map[string]json.RawMessage, error) {
 	return obj, nil
 }
 
-// stringField reads one string field of a decoded object.
-func stringField(obj map[string]json.RawMessage, key string) string {
-	var s string
-	_ = json.Unmarshal(obj[key], &s)
-	return s
-}
 
-// Create proxies the creation of an application (zone field "zone") or an
-// add-on ("region") after checking the zone against the customer's, so that
-// nothing reaches the platform for a zone the customer may not use.
-func (a *API) Create(action, zoneField string, path ...string) echo.HandlerFunc {
+// Create proxies the creation of an application or an add-on. The server's
+// middleware has already held the zone the body names against the zone
+// policy and the token; the body checked there is the one sent on.
+func (a *API) Create(action string, path ...string) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
 		cl, err := a.callerOf(ctx)
@@ -289,13 +306,8 @@ func (a *API) Create(action, zoneField string, path ...string) echo.HandlerFunc 
 		if err != nil {
 			return err
 		}
-		zone := stringField(obj, zoneField)
-		allowed, err := a.zones(ctx, cl, cust)
-		if err != nil {
-			return err
-		}
-		if !slices.Contains(allowed, zone) {
-			return refuse(http.StatusForbidden, "api.zone_not_allowed", "Zone", zone)
+		if obj == nil {
+			return refuse(http.StatusBadRequest, "api.bad_json")
 		}
 		segs := append([]string{"v2", "organisations", cust.OrganisationID}, path...)
 		out, err := cl.api.Forward(ctx, http.MethodPost, segs, nil, obj)
@@ -308,5 +320,77 @@ func (a *API) Create(action, zoneField string, path ...string) echo.HandlerFunc 
 			return err
 		}
 		return raw(c, http.StatusOK, out)
+	}
+}
+
+// forwardQuery are the query parameters the compatible API passes on: the
+// deployments list's paging and filter, and a restart's commit and cache
+// choice. Anything else is dropped.
+var forwardQuery = []string{"limit", "offset", "action", "commit", "useCache"}
+
+// passQuery keeps the allowed query parameters of the request.
+func passQuery(c echo.Context, keys []string) url.Values {
+	out := url.Values{}
+	for _, k := range keys {
+		if v := c.QueryParam(k); v != "" {
+			out.Set(k, v)
+		}
+	}
+	return out
+}
+
+// CurrentToken answers GET /v2/self/tokens/current: when the caller's token
+// was issued and when it expires.
+func (a *API) CurrentToken(c echo.Context) error {
+	cl, err := a.callerOf(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	out := map[string]string{"creationDate": cl.id.Record.CreatedAt.UTC().Format(time.RFC3339)}
+	if exp := cl.id.Restriction.ExpiresAt; !exp.IsZero() {
+		out["expirationDate"] = exp.UTC().Format(time.RFC3339)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// logQuery are the log stream's query parameters.
+var logQuery = []string{"since", "until", "limit", "deploymentId", "filter", "throttleElements", "throttlePerInMilliseconds"}
+
+// Logs proxies an application's log stream (server-sent events) without
+// buffering, for as long as the client keeps it open.
+func (a *API) Logs(c echo.Context) error {
+	ctx := c.Request().Context()
+	cl, err := a.callerOf(ctx)
+	if err != nil {
+		return err
+	}
+	cust, err := a.organisation(ctx, cl, c.Param("org"))
+	if err != nil {
+		return err
+	}
+	segs := []string{"v4", "logs", "organisations", cust.OrganisationID, "applications", c.Param("app"), "logs"}
+	ctype, body, err := cl.api.Stream(ctx, segs, passQuery(c, logQuery), c.Request().Header.Get("Last-Event-ID"))
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, ctype)
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	c.Response().WriteHeader(http.StatusOK)
+	c.Response().Flush()
+	buf := make([]byte, 32<<10)
+	for {
+		n, rerr := body.Read(buf)
+		if n > 0 {
+			if _, werr := c.Response().Write(buf[:n]); werr != nil {
+				return nil // the client went away
+			}
+			c.Response().Flush()
+		}
+		if rerr != nil {
+			return nil // the stream ended, or the client's context did
+		}
 	}
 }

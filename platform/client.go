@@ -247,6 +247,72 @@ func (c *Client) Forward(ctx context.Context, method string, segs []string, quer
 	return out, err
 }
 
+// Stream opens a long-lived GET of the API subset (the application log
+// stream, server-sent events) and returns the platform's answer body for
+// the caller to copy and close; lastEventID, when set, resumes after that
+// event. Only the wait for the answer's headers is
+// bounded by the client's timeout; the stream lasts as long as ctx.
+func (c *Client) Stream(ctx context.Context, segs []string, query url.Values, lastEventID string) (contentType string, body io.ReadCloser, err error) {
+	const op = "stream"
+	p, err := path(segs...)
+	if err != nil {
+		return "", nil, &Error{Op: op, Err: err}
+	}
+	target := c.base + p
+	if len(query) > 0 {
+		target += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return "", nil, &Error{Op: op, Err: fmt.Errorf("%w: %w", ErrBadRequest, err)}
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if lastEventID != "" {
+		req.Header.Set("Last-Event-ID", lastEventID)
+	}
+	// The answer's headers must arrive within the timeout; the body may
+	// then flow for as long as ctx lasts.
+	hctx, cancel := context.WithCancel(ctx)
+	headers := time.AfterFunc(c.timeout, cancel)
+	resp, err := c.hc.Do(req.WithContext(hctx))
+	if !headers.Stop() || err != nil {
+		cancel()
+		if err == nil {
+			resp.Body.Close()
+			err = context.DeadlineExceeded
+		}
+		return "", nil, &Error{Op: op, Err: fmt.Errorf("%w: %w", ErrUnavailable, scrub(err))}
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		defer cancel()
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		e := &Error{Op: op, Status: resp.StatusCode, Err: sentinelFor(resp.StatusCode)}
+		var apiErr APIError
+		if json.Unmarshal(data, &apiErr) == nil {
+			e.ID, e.Message = apiErr.ID, truncate(apiErr.Message, maxMessage)
+		}
+		return "", nil, e
+	}
+	return resp.Header.Get("Content-Type"), cancelOnClose{resp.Body, cancel}, nil
+}
+
+// cancelOnClose releases a stream's context when its body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+// Close closes the body and releases its context.
+func (c cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
+}
+
 func (c *Client) get(ctx context.Context, op string, out any, segs ...string) error {
 	return c.call(ctx, op, http.MethodGet, segs, nil, nil, out)
 }

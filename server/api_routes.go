@@ -17,6 +17,7 @@ func (s *server) registerAPI(e *echo.Echo, a *api.API) {
 	app := org + "/applications/:app"
 
 	g.GET("/v2/self", a.Self, can(tokens.OpOrgRead, noZone))
+	g.GET("/v2/self/tokens/current", a.CurrentToken, can(tokens.OpOrgRead, noZone))
 	g.GET("/v2/summary", a.Summary, can(tokens.OpOrgRead, noZone))
 	g.GET("/v2/organisations", a.Organisations, can(tokens.OpOrgRead, noZone))
 	g.GET(org, a.Forward("", "v2", "organisations", ":org"), can(tokens.OpOrgRead, noZone))
@@ -33,9 +34,13 @@ func (s *server) registerAPI(e *echo.Echo, a *api.API) {
 	g.PUT(app+"/env/:name", a.Forward("env.set", "v2", "organisations", ":org", "applications", ":app", "env", ":name"), can(tokens.OpAppWrite, noZone))
 	g.DELETE(app+"/env/:name", a.Forward("env.delete", "v2", "organisations", ":org", "applications", ":app", "env", ":name"), can(tokens.OpAppWrite, noZone))
 	g.GET(app+"/deployments", a.Forward("", "v2", "organisations", ":org", "applications", ":app", "deployments"), can(tokens.OpAppRead, noZone))
+	g.GET(app+"/deployments/:deployment", a.Forward("", "v2", "organisations", ":org", "applications", ":app", "deployments", ":deployment"), can(tokens.OpAppRead, noZone))
+	g.GET(app+"/vhosts", a.Forward("", "v2", "organisations", ":org", "applications", ":app", "vhosts"), can(tokens.OpAppRead, noZone))
+	g.GET(app+"/vhosts/favourite", a.Forward("", "v2", "organisations", ":org", "applications", ":app", "vhosts", "favourite"), can(tokens.OpAppRead, noZone))
+	g.GET("/v4/logs/organisations/:org/applications/:app/logs", a.Logs, can(tokens.OpAppRead, noZone))
 
 	g.GET(org+"/addons", a.Forward("", "v2", "organisations", ":org", "addons"), can(tokens.OpAddonRead, noZone))
-	g.POST(org+"/addons", a.Create("addon.create", "region", "addons"), can(tokens.OpAddonWrite, addonJSONZone))
+	g.POST(org+"/addons", a.Create("addon.create", "addons"), can(tokens.OpAddonWrite, addonJSONZone))
 	g.GET(org+"/addons/:addon", a.Forward("", "v2", "organisations", ":org", "addons", ":addon"), can(tokens.OpAddonRead, noZone))
 	g.DELETE(org+"/addons/:addon", a.Forward("addon.delete", "v2", "organisations", ":org", "addons", ":addon"), can(tokens.OpAddonWrite, noZone))
 

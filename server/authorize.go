@@ -202,6 +202,14 @@ func (s *server) apiCan(op string, zone zoneSource) echo.MiddlewareFunc {
 				default:
 					cust = &cu
 				}
+			} else if id, err := s.cfg.Tokens.Identify(ctx, token); err == nil && id.CustomerID != "" && id.PartnerID == p.ID {
+				// A request that names no organisation ("my organisations")
+				// is about the customer's own, as the store knows the token.
+				cu, err := s.cfg.Tenants.Customer(ctx, p.ID, id.CustomerID)
+				if err != nil {
+					return err
+				}
+				req.Organisation, cust = cu.OrganisationID, &cu
 			}
 			err := s.authorize(c, token, op, req, src, cust)
 			if err == nil && missing {

@@ -71,21 +71,48 @@ func (s *Service) known(ctx context.Context, v *verified) ([]Record, error) {
 	return recs, nil
 }
 
+// identify verifies token and reads who it speaks for from the store.
+func (s *Service) identify(ctx context.Context, token string) (*verified, Identity, error) {
+	v, err := s.load(token)
+	if err != nil {
+		return nil, Identity{}, err
+	}
+	recs, err := s.known(ctx, v)
+	if err != nil {
+		return nil, Identity{}, err
+	}
+	eff := effective(recs)
+	s.remember(v, eff)
+	newest := recs[len(recs)-1]
+	return v, Identity{
+		PartnerID:     newest.PartnerID,
+		CustomerID:    newest.CustomerID,
+		UserID:        newest.UserID,
+		Record:        newest,
+		Restriction:   eff,
+		RevocationIDs: append([]string(nil), v.ids...),
+	}, nil
+}
+
+// Identify returns who token speaks for (the newest block the store knows)
+// without authorizing any request, so that a caller can name the ambient
+// facts of a request that does not say them itself: the organisation of a
+// customer's "list my organisations", say. Its errors wrap ErrInvalidToken
+// or ErrRevoked. It never grants anything: only Authorize does.
+func (s *Service) Identify(ctx context.Context, token string) (Identity, error) {
+	_, id, err := s.identify(ctx, token)
+	return id, err
+}
+
 // Authorize checks that token allows req and returns who it speaks for.
 // Its errors wrap exactly one of ErrInvalidToken (malformed, unverifiable
 // or unknown token), ErrRevoked (a block is revoked, checked on every call)
 // and ErrDenied (the datalog checks or policies refuse the request).
 func (s *Service) Authorize(ctx context.Context, token string, req Request) (Identity, error) {
-	v, err := s.load(token)
+	v, id, err := s.identify(ctx, token)
 	if err != nil {
 		return Identity{}, err
 	}
-	recs, err := s.known(ctx, v)
-	if err != nil {
-		return Identity{}, err
-	}
-	eff := effective(recs)
-	s.remember(v, eff)
 	if !validOperation(req.Operation) {
 		return Identity{}, fmt.Errorf("%w: unknown operation %q", ErrDenied, req.Operation)
 	}
@@ -95,15 +122,7 @@ func (s *Service) Authorize(ctx context.Context, token string, req Request) (Ide
 	if err := s.runAuthorizer(v.token, req); err != nil {
 		return Identity{}, err
 	}
-	newest := recs[len(recs)-1]
-	return Identity{
-		PartnerID:     newest.PartnerID,
-		CustomerID:    newest.CustomerID,
-		UserID:        newest.UserID,
-		Record:        newest,
-		Restriction:   eff,
-		RevocationIDs: append([]string(nil), v.ids...),
-	}, nil
+	return id, nil
 }
 
 // ambientFacts returns the authorizer's facts for req.
