@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/grisaille/grisaille/api"
+	"github.com/grisaille/grisaille/audit"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/tokens"
 	"github.com/grisaille/grisaille/web"
@@ -112,6 +113,24 @@ func (s *server) authorize(c echo.Context, token, op string, req tokens.Request,
 	return nil
 }
 
+// auditRefusal records a refused write in the partner's audit log; reads
+// refused are answered, not recorded.
+func (s *server) auditRefusal(c echo.Context, op string, err error) {
+	req := c.Request()
+	if req.Method == http.MethodGet || err == nil {
+		return
+	}
+	p, _ := tenants.PartnerFrom(req.Context())
+	ev := audit.Event{PartnerID: p.ID, ActorKind: audit.ActorToken, Action: "authz.denied", Outcome: audit.OutcomeDenied,
+		Detail: op + " " + req.Method + " " + req.URL.Path, RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}
+	if u, ok := tenants.UserFrom(req.Context()); ok {
+		ev.ActorKind, ev.ActorID, ev.ActorLabel = audit.ActorUser, u.ID, u.Email
+	}
+	if rerr := s.cfg.Audit.Record(req.Context(), ev); rerr != nil {
+		s.cfg.Logger.Error("audit", "error", rerr.Error())
+	}
+}
+
 // consoleCan authorizes a page action with the Biscuit of the signed-in
 // session. A revoked or unusable session token signs the user out.
 func (s *server) consoleCan(op string, zone zoneSource) echo.MiddlewareFunc {
@@ -131,6 +150,7 @@ func (s *server) consoleCan(op string, zone zoneSource) echo.MiddlewareFunc {
 				req.Organisation, cust = cu.OrganisationID, &cu
 			}
 			err := s.authorize(c, sess.Biscuit, op, req, zone, cust)
+			s.auditRefusal(c, op, err)
 			switch {
 			case errors.Is(err, tokens.ErrRevoked), errors.Is(err, tokens.ErrInvalidToken):
 				web.ClearSessionCookie(c)
@@ -212,6 +232,7 @@ func (s *server) apiCan(op string, zone zoneSource) echo.MiddlewareFunc {
 				req.Organisation, cust = cu.OrganisationID, &cu
 			}
 			err := s.authorize(c, token, op, req, src, cust)
+			s.auditRefusal(c, op, err)
 			if err == nil && missing {
 				return i18nStatus(http.StatusNotFound, "api.not_found")
 			}

@@ -403,3 +403,13 @@ func TestGreyLabel(t *testing.T) {
 		}
 	}
 }
+
+// regexpFind returns the first group of pattern in s, or fails the test.
+func regexpFind(t *testing.T, s, pattern string) string {
+	t.Helper()
+	m := regexp.MustCompile(pattern).FindStringSubmatch(s)
+	if m == nil {
+		t.Fatalf("no match for %s", pattern)
+	}
+	return m[1]
+}

@@ -131,7 +131,9 @@ func (h *Handler) SaveBrand(c echo.Context) error {
 		}
 		b.HasLogo = true
 	}
-	if err := h.cfg.Tenants.UpdateBrand(ctx, p.ID, b); err != nil {
+	err := h.cfg.Tenants.UpdateBrand(ctx, p.ID, b)
+	h.audit(c, "brand.update", p.ID, err)
+	if err != nil {
 		return err
 	}
 	setFlash(c, "ok", "flash.brand_saved")
@@ -161,7 +163,9 @@ func (h *Handler) SavePartnerZones(c echo.Context) error {
 			return NewUserError(http.StatusBadRequest, "error.unknown_zone", "Zone", z)
 		}
 	}
-	if err := h.cfg.Tenants.SetPartnerZones(ctx, p.ID, zones); err != nil {
+	err = h.cfg.Tenants.SetPartnerZones(ctx, p.ID, zones)
+	h.audit(c, "zones.update", p.ID, err)
+	if err != nil {
 		return err
 	}
 	setFlash(c, "ok", "flash.zones_saved")

@@ -124,6 +124,7 @@ func (h *Handler) CreateCustomer(c echo.Context) error {
 		}
 		return err
 	}
+	h.audit(c, "customer.create", cust.ID, nil)
 	setFlash(c, "ok", "flash.customer_created")
 	return c.Redirect(http.StatusSeeOther, "/admin/customers/"+cust.ID)
 }
@@ -170,7 +171,9 @@ func (h *Handler) SaveCustomerZones(c echo.Context) error {
 	if zones == nil {
 		zones = []string{}
 	}
-	if err := h.cfg.Tenants.SetCustomerZones(ctx, p.ID, cust.ID, zones); err != nil {
+	err = h.cfg.Tenants.SetCustomerZones(ctx, p.ID, cust.ID, zones)
+	h.audit(c, "zones.update", cust.ID, err)
+	if err != nil {
 		return err
 	}
 	setFlash(c, "ok", "flash.zones_saved")

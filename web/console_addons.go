@@ -118,7 +118,7 @@ func (h *Handler) CreateAddon(c echo.Context) error {
 	}
 	// Add-ons carry no tags: a retry recognises the add-on by its name,
 	// provider and zone.
-	_, err = h.createOnce(ctx, s, form.Key, "addon.create", func() (string, error) {
+	id, err := h.createOnce(ctx, s, form.Key, "addon.create", func() (string, error) {
 		a, err := s.api.CreateAddon(ctx, s.org(), platform.AddonCreate{
 			Name: form.Name, ProviderID: prov.ID, Plan: plan.ID, Region: form.Zone, Options: map[string]string{},
 		})
@@ -135,6 +135,7 @@ func (h *Handler) CreateAddon(c echo.Context) error {
 		}
 		return "", nil
 	})
+	h.audit(c, "addon.create", id, err)
 	if err != nil {
 		var ue *UserError
 		if errors.As(err, &ue) {
@@ -148,7 +149,7 @@ func (h *Handler) CreateAddon(c echo.Context) error {
 
 // addonDeletion is the deletion of an add-on.
 var addonDeletion = deletion{
-	param: "addon", titleID: "addon.delete.title", questionID: "addon.delete.question", flashID: "flash.addon_deleted",
+	param: "addon", action: "addon.delete", titleID: "addon.delete.title", questionID: "addon.delete.question", flashID: "flash.addon_deleted",
 	load: func(ctx context.Context, s scope, id string) (string, error) {
 		a, err := s.api.Addon(ctx, s.org(), id)
 		return a.Name, err

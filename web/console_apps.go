@@ -165,6 +165,7 @@ func (h *Handler) CreateApp(c echo.Context) error {
 		}
 		return "", nil
 	})
+	h.audit(c, "app.create", app, err)
 	if err != nil {
 		var ue *UserError
 		if errors.As(err, &ue) {
@@ -260,15 +261,18 @@ func (h *Handler) appVM(c echo.Context, s scope) (AppVM, error) {
 	return AppVM{Chrome: h.chrome(c, app.Name), App: app, Env: env, Deployments: deps}, nil
 }
 
-// appAction runs one state change on an application and returns to its page.
-func (h *Handler) appAction(c echo.Context, flash string, do func(ctx context.Context, api *platform.Client, org, app string) error) error {
+// appAction runs one state change on an application, records it in the
+// audit log and returns to the application's page.
+func (h *Handler) appAction(c echo.Context, action, flash string, do func(ctx context.Context, api *platform.Client, org, app string) error) error {
 	ctx := c.Request().Context()
 	s, err := h.scopeOf(ctx)
 	if err != nil {
 		return err
 	}
 	id := c.Param("app")
-	if err := do(ctx, s.api, s.org(), id); err != nil {
+	err = do(ctx, s.api, s.org(), id)
+	h.audit(c, action, id, err)
+	if err != nil {
 		return err
 	}
 	setFlash(c, "ok", flash)
@@ -277,7 +281,7 @@ func (h *Handler) appAction(c echo.Context, flash string, do func(ctx context.Co
 
 // StartApp starts an application (a deployment is recorded).
 func (h *Handler) StartApp(c echo.Context) error {
-	return h.appAction(c, "flash.app_started", func(ctx context.Context, api *platform.Client, org, app string) error {
+	return h.appAction(c, "app.start", "flash.app_started", func(ctx context.Context, api *platform.Client, org, app string) error {
 		_, err := api.StartApplication(ctx, org, app)
 		return err
 	})
@@ -285,7 +289,7 @@ func (h *Handler) StartApp(c echo.Context) error {
 
 // RestartApp restarts an application.
 func (h *Handler) RestartApp(c echo.Context) error {
-	return h.appAction(c, "flash.app_restarted", func(ctx context.Context, api *platform.Client, org, app string) error {
+	return h.appAction(c, "app.restart", "flash.app_restarted", func(ctx context.Context, api *platform.Client, org, app string) error {
 		_, err := api.RestartApplication(ctx, org, app)
 		return err
 	})
@@ -293,14 +297,14 @@ func (h *Handler) RestartApp(c echo.Context) error {
 
 // StopApp stops an application.
 func (h *Handler) StopApp(c echo.Context) error {
-	return h.appAction(c, "flash.app_stopped", func(ctx context.Context, api *platform.Client, org, app string) error {
+	return h.appAction(c, "app.stop", "flash.app_stopped", func(ctx context.Context, api *platform.Client, org, app string) error {
 		return api.StopApplication(ctx, org, app)
 	})
 }
 
 // appDeletion is the deletion of an application.
 var appDeletion = deletion{
-	param: "app", titleID: "app.delete.title", questionID: "app.delete.question", flashID: "flash.app_deleted",
+	param: "app", action: "app.delete", titleID: "app.delete.title", questionID: "app.delete.question", flashID: "flash.app_deleted",
 	load: func(ctx context.Context, s scope, id string) (string, error) {
 		a, err := s.api.Application(ctx, s.org(), id)
 		return a.Name, err
@@ -328,7 +332,7 @@ func (h *Handler) SetEnv(c echo.Context) error {
 	if len(value) > 64*1024 {
 		return NewUserError(http.StatusBadRequest, "env.error.value")
 	}
-	return h.appAction(c, "flash.env_saved", func(ctx context.Context, api *platform.Client, org, app string) error {
+	return h.appAction(c, "env.set", "flash.env_saved", func(ctx context.Context, api *platform.Client, org, app string) error {
 		return api.SetEnv(ctx, org, app, name, value)
 	})
 }
@@ -339,7 +343,7 @@ func (h *Handler) DeleteEnv(c echo.Context) error {
 	if !envName(name) {
 		return NewUserError(http.StatusBadRequest, "env.error.name")
 	}
-	return h.appAction(c, "flash.env_deleted", func(ctx context.Context, api *platform.Client, org, app string) error {
+	return h.appAction(c, "env.delete", "flash.env_deleted", func(ctx context.Context, api *platform.Client, org, app string) error {
 		return api.DeleteEnv(ctx, org, app, name)
 	})
 }

@@ -14,6 +14,7 @@ import (
 // user confirms by typing its name, then it is deleted on the platform.
 type deletion struct {
 	param                        string // the route parameter holding the id
+	action                       string // the audit log's name of the deletion
 	titleID, questionID, flashID string // message ids
 	load                         func(ctx context.Context, s scope, id string) (name string, err error)
 	remove                       func(ctx context.Context, s scope, id string) error
@@ -60,7 +61,9 @@ func (h *Handler) deleteConfirmed(c echo.Context, d deletion) error {
 	if strings.TrimSpace(c.FormValue("confirm")) != name {
 		return NewUserError(http.StatusBadRequest, "error.confirm_name")
 	}
-	if err := d.remove(ctx, s, id); err != nil {
+	err = d.remove(ctx, s, id)
+	h.audit(c, d.action, id, err)
+	if err != nil {
 		return err
 	}
 	setFlash(c, "ok", d.flashID)
