@@ -287,7 +287,6 @@ func readObject(c echo.Context) (map[string]json.RawMessage, error) {
 	return obj, nil
 }
 
-
 // Create proxies the creation of an application or an add-on. The server's
 // middleware has already held the zone the body names against the zone
 // policy and the token; the body checked there is the one sent on.

@@ -35,7 +35,7 @@ func (a *app) customerToken(t *testing.T, slug, email string) string {
 	tok, _, err := a.tokens.MintSession(ctx, tokens.Principal{PartnerID: p.ID, CustomerID: cust.ID, UserID: u.ID},
 		tokens.Restriction{Organisation: cust.OrganisationID, Zones: cust.AllowedZones,
 			Operations: []string{tokens.OpOrgRead, tokens.OpAppRead, tokens.OpAppWrite, tokens.OpAppDeploy, tokens.OpTokenRead, tokens.OpTokenWrite},
-			ExpiresAt: time.Now().Add(time.Hour).UTC().Truncate(time.Second)}, "test")
+			ExpiresAt:  time.Now().Add(time.Hour).UTC().Truncate(time.Second)}, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
