@@ -56,11 +56,24 @@ type TokensVM struct {
 	Error      string
 }
 
+// tokenRows lists the tokens a person manages: console sessions are left
+// out, and so is the authority block of a token minted in one go with its
+// first block (a customer's token): the row is that first block.
 func tokenRows(recs []tokens.Record, names map[string]string, now time.Time) []TokenRow {
+	byID := make(map[string]tokens.Record, len(recs))
+	for _, r := range recs {
+		byID[r.RevocationID] = r
+	}
+	mintedWith := map[string]bool{} // authority ids minted together with a child
+	for _, r := range recs {
+		if parent, ok := byID[r.ParentID]; ok && parent.BlockIndex == 0 && r.CreatedAt.Equal(parent.CreatedAt) {
+			mintedWith[parent.RevocationID] = true
+		}
+	}
 	rows := []TokenRow{}
 	for _, r := range recs {
-		if r.Restriction.Session != "" {
-			continue // console sessions are not tokens a person manages
+		if r.Restriction.Session != "" || mintedWith[r.RevocationID] {
+			continue
 		}
 		rows = append(rows, TokenRow{RevocationID: r.RevocationID, Label: r.Label, Customer: names[r.CustomerID],
 			Application: r.Restriction.Application, Operations: r.Restriction.Operations, Zones: r.Restriction.Zones,
