@@ -19,7 +19,11 @@ const RawTokenKey = "biscuit"
 // AttenuateRequest is the body of POST /api/v1/tokens/attenuate. Every field
 // narrows the caller's own token; none can widen it.
 type AttenuateRequest struct {
-	Label       string    `json:"label"`
+	Label string `json:"label"`
+	// CustomerID issues the new block to one of the partner's customers:
+	// only a partner's token may name one, and the block then fixes that
+	// customer's organisation and narrows to its zones.
+	CustomerID  string    `json:"customer_id,omitempty"`
 	Operations  []string  `json:"operations,omitempty"`
 	Zones       []string  `json:"zones,omitempty"`
 	Application string    `json:"application,omitempty"`
@@ -54,6 +58,28 @@ func (a *API) Attenuate(c echo.Context) error {
 	}
 	parent, _ := c.Get(RawTokenKey).(string)
 	p := tokens.Principal{PartnerID: cl.id.PartnerID, CustomerID: cl.id.CustomerID, UserID: cl.id.UserID}
+	if req.CustomerID != "" && req.CustomerID != cl.id.CustomerID {
+		if cl.customer != nil {
+			return refuse(http.StatusForbidden, "token.widen.principal")
+		}
+		cust, err := a.cfg.Tenants.Customer(ctx, cl.partner.ID, req.CustomerID)
+		if err != nil {
+			return refuse(http.StatusBadRequest, "token.error.customer")
+		}
+		zones, err := a.zones(ctx, cl, cust)
+		if err != nil {
+			return err
+		}
+		if r.Zones == nil {
+			r.Zones = zones
+		}
+		for _, z := range r.Zones {
+			if !slices.Contains(zones, z) {
+				return refuse(http.StatusForbidden, "error.zone_not_allowed", "Zone", z)
+			}
+		}
+		p.CustomerID, r.Organisation = cust.ID, cust.OrganisationID
+	}
 	tok, rec, err := a.cfg.Tokens.Attenuate(ctx, parent, cl.partner.ID, p, r, strings.TrimSpace(req.Label))
 	a.audit(c, cl, "token.attenuate", rec.RevocationID, err)
 	if err != nil {

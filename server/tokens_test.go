@@ -330,3 +330,53 @@ func TestTokenPagesAndAudit(t *testing.T) {
 		t.Errorf("globex's audit log shows acme's events")
 	}
 }
+
+// TestPartnerAttenuatesForCustomer walks the token chain the way partners
+// use it: the partner's token, narrowed for one customer through the API and
+// through the admin page, then used by that customer.
+func TestPartnerAttenuatesForCustomer(t *testing.T) {
+	a := newApp(t)
+	ctx := context.Background()
+	p, _ := a.store.PartnerBySlug(ctx, "acme")
+	partnerTok, _, err := a.tokens.MintPartner(ctx, p.ID, "acme ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	custs, _ := a.store.Customers(ctx, p.ID)
+	cust := custs[0]
+
+	st, obj, _ := a.api(t, "acme.localhost", http.MethodPost, "/api/v1/tokens/attenuate", partnerTok, map[string]any{
+		"label": "for roadrunner", "customer_id": cust.ID, "operations": []string{"org:read", "app:read", "token:write"}, "ttl_seconds": 3600})
+	if st != http.StatusCreated {
+		t.Fatalf("partner attenuating for a customer: got %d %v", st, obj)
+	}
+	custTok := obj["token"].(string)
+	_, _, body := a.api(t, "acme.localhost", http.MethodGet, "/v2/organisations", custTok, nil)
+	if !strings.Contains(string(body), cust.OrganisationID) || strings.Count(string(body), `"id"`) != 1 {
+		t.Fatalf("the customer's token lists %s, want its one organisation", body)
+	}
+	// The customer can narrow further but not name another customer.
+	if st, _, _ := a.api(t, "acme.localhost", http.MethodPost, "/api/v1/tokens/attenuate", custTok, map[string]any{
+		"label": "one app", "operations": []string{"org:read"}}); st != http.StatusCreated {
+		t.Fatalf("customer narrowing its token: got %d", st)
+	}
+	if st, _, _ := a.api(t, "acme.localhost", http.MethodPost, "/api/v1/tokens/attenuate", custTok, map[string]any{
+		"label": "widen", "operations": []string{"app:write"}}); st != http.StatusBadRequest {
+		t.Fatalf("customer widening its operations: got %d, want 400", st)
+	}
+
+	adm := a.client(t, "acme.localhost")
+	adm.signIn("admin@acme.example")
+	res, page := adm.do(http.MethodPost, "/admin/tokens/customer", url.Values{"_csrf": {adm.csrf("/admin/tokens")}, "label": {"from parent"},
+		"customer": {cust.ID}, "operations": {"org:read"}, "days": {"1"}, "parent": {partnerTok}})
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("admin attenuating a partner token: %d\n%s", res.StatusCode, page)
+	}
+	tok := regexpFind(t, page, `data-testid="token-value">([^<]+)<`)
+	if !strings.HasPrefix(tok, partnerTok[:40]) && len(tok) <= len(partnerTok) {
+		t.Fatalf("the admin's token is not the partner's token with one more block")
+	}
+	if st, _, _ := a.api(t, "acme.localhost", http.MethodGet, "/v2/summary", tok, nil); st != http.StatusOK {
+		t.Fatalf("the attenuated token does not read: %d", st)
+	}
+}

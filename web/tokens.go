@@ -126,6 +126,21 @@ func (h *Handler) issueCustomerToken(ctx context.Context, p tenants.Partner, cus
 	return tok, err
 }
 
+// attenuateForCustomer appends to parent, a token of the partner, one block
+// issued to a customer: its organisation, and narrower zones, operations and
+// lifetime.
+func (h *Handler) attenuateForCustomer(ctx context.Context, parent string, p tenants.Partner, cust tenants.Customer,
+	f TokenForm, customerZones []string) (string, error) {
+	zones := f.Zones
+	if len(zones) == 0 {
+		zones = customerZones
+	}
+	r := tokens.Restriction{Organisation: cust.OrganisationID, Zones: zones, Operations: f.Operations,
+		ExpiresAt: time.Now().Add(time.Duration(f.Days) * 24 * time.Hour).UTC().Truncate(time.Second)}
+	tok, _, err := h.cfg.Tokens.Attenuate(ctx, parent, p.ID, tokens.Principal{PartnerID: p.ID, CustomerID: cust.ID}, r, f.Label)
+	return tok, err
+}
+
 // ConsoleTokens lists the customer's tokens and offers to create one.
 func (h *Handler) ConsoleTokens(c echo.Context) error {
 	vm, err := h.consoleTokensVM(c, TokenForm{Days: 30, Operations: []string{tokens.OpOrgRead, tokens.OpAppRead, tokens.OpAddonRead}})
@@ -300,9 +315,20 @@ func (h *Handler) IssueCustomerToken(c echo.Context) error {
 	f, msg := readTokenForm(c, customerOps, custZones)
 	var tok string
 	if msg == nil {
-		tok, err = h.issueCustomerToken(ctx, p, cust, "", f, custZones)
+		if parent := strings.TrimSpace(c.FormValue("parent")); parent != "" {
+			// Narrow a token the partner holds, rather than mint a new one.
+			tok, err = h.attenuateForCustomer(ctx, parent, p, cust, f, custZones)
+		} else {
+			tok, err = h.issueCustomerToken(ctx, p, cust, "", f, custZones)
+		}
 		h.audit(c, "token.attenuate", cust.ID, err)
-		if err != nil {
+		var we *tokens.WidenError
+		switch {
+		case errors.As(err, &we):
+			msg = i18n.NewError(we.MessageID)
+		case errors.Is(err, tokens.ErrInvalidToken), errors.Is(err, tokens.ErrRevoked), errors.Is(err, tokens.ErrUnknownToken):
+			msg = i18n.NewError("token.inspect.invalid")
+		case err != nil:
 			return err
 		}
 	}
