@@ -6,13 +6,12 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/url"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/grisaille/grisaille/api"
 	"github.com/grisaille/grisaille/audit"
+	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/tokens"
 	"github.com/grisaille/grisaille/web"
@@ -168,30 +167,6 @@ func (s *server) consoleCan(op string, zone zoneSource) echo.MiddlewareFunc {
 	}
 }
 
-// bearer reads the request's token: "Authorization: Bearer <token>", or
-// the OAuth 1.0a PLAINTEXT header the official CLI sends, whose oauth_token
-// is the token (its secret is ignored).
-func bearer(r *http.Request) string {
-	h := strings.TrimSpace(r.Header.Get("Authorization"))
-	scheme, rest, _ := strings.Cut(h, " ")
-	switch strings.ToLower(scheme) {
-	case "bearer":
-		return strings.TrimSpace(rest)
-	case "oauth":
-		for _, part := range strings.Split(rest, ",") {
-			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-			if !ok || strings.TrimSpace(k) != "oauth_token" {
-				continue
-			}
-			v, err := url.QueryUnescape(strings.Trim(strings.TrimSpace(v), `"`))
-			if err != nil {
-				return ""
-			}
-			return v
-		}
-	}
-	return ""
-}
 
 // apiCan authorizes an API call with the request's token. The organisation
 // in scope is the path's, which must be one of the partner's customers (an
@@ -201,7 +176,7 @@ func (s *server) apiCan(op string, zone zoneSource) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			ctx := c.Request().Context()
 			p, _ := tenants.PartnerFrom(ctx)
-			token := bearer(c.Request())
+			token := platform.CredentialFrom(c.Request().Header.Get("Authorization"))
 			if token == "" {
 				return i18nStatus(http.StatusUnauthorized, "api.unauthenticated")
 			}

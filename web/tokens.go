@@ -194,15 +194,7 @@ func (h *Handler) CreateConsoleToken(c echo.Context) error {
 		}
 	}
 	vm, err := h.consoleTokensVM(c, f)
-	if err != nil {
-		return err
-	}
-	if msg != nil {
-		vm.Error = i18n.TE(ctx, msg)
-		return render(c, http.StatusBadRequest, tokensPage(vm))
-	}
-	vm.NewToken = tok
-	return render(c, http.StatusCreated, tokensPage(vm))
+	return tokenResult(c, vm, err, msg, tok)
 }
 
 // RevokeConsoleToken revokes one of the customer's tokens.
@@ -217,6 +209,20 @@ func (h *Handler) RevokeConsoleToken(c echo.Context) error {
 		return err
 	}
 	return h.revoke(c, recs, "/console/tokens")
+}
+
+// tokenResult renders a token page after a token form: the refusal, or the
+// new token shown once.
+func tokenResult(c echo.Context, vm TokensVM, err error, msg *i18n.Error, tok string) error {
+	if err != nil {
+		return err
+	}
+	if msg != nil {
+		vm.Error = i18n.TE(c.Request().Context(), msg)
+		return render(c, http.StatusBadRequest, tokensPage(vm))
+	}
+	vm.NewToken = tok
+	return render(c, http.StatusCreated, tokensPage(vm))
 }
 
 // revoke revokes the posted revocation id if it is one of recs.
@@ -333,15 +339,7 @@ func (h *Handler) IssueCustomerToken(c echo.Context) error {
 		}
 	}
 	vm, err := h.adminTokensVM(c, f)
-	if err != nil {
-		return err
-	}
-	if msg != nil {
-		vm.Error = i18n.TE(ctx, msg)
-		return render(c, http.StatusBadRequest, tokensPage(vm))
-	}
-	vm.NewToken = tok
-	return render(c, http.StatusCreated, tokensPage(vm))
+	return tokenResult(c, vm, err, msg, tok)
 }
 
 // RevokeAdminToken revokes any of the partner's tokens.

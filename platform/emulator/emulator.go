@@ -29,8 +29,6 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -215,7 +213,7 @@ func (e *Emulator) Handler() http.Handler {
 // PLAINTEXT header (whose oauth_token is checked) and answers 401 otherwise.
 func (e *Emulator) authenticated(h func(http.ResponseWriter, *http.Request, account)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		token := tokenFrom(r.Header.Get("Authorization"))
+		token := platform.CredentialFrom(r.Header.Get("Authorization"))
 		if token == "" {
 			writeError(w, http.StatusUnauthorized, "missing or malformed credentials")
 			return
@@ -232,31 +230,6 @@ func (e *Emulator) authenticated(h func(http.ResponseWriter, *http.Request, acco
 		}
 		h(w, r, acc)
 	}
-}
-
-// tokenFrom extracts the token from an Authorization header value.
-func tokenFrom(header string) string {
-	scheme, rest, ok := strings.Cut(strings.TrimSpace(header), " ")
-	if !ok {
-		return ""
-	}
-	switch strings.ToLower(scheme) {
-	case "bearer":
-		return strings.TrimSpace(rest)
-	case "oauth":
-		for _, part := range strings.Split(rest, ",") {
-			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-			if ok && strings.TrimSpace(k) == "oauth_token" {
-				// OAuth parameter values are percent-encoded (RFC 5849 §3.5.1).
-				t, err := url.PathUnescape(strings.Trim(strings.TrimSpace(v), `"`))
-				if err != nil {
-					return ""
-				}
-				return t
-			}
-		}
-	}
-	return ""
 }
 
 // errorIDs are the ids of error bodies, by status.
