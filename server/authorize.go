@@ -167,7 +167,6 @@ func (s *server) consoleCan(op string, zone zoneSource) echo.MiddlewareFunc {
 	}
 }
 
-
 // apiCan authorizes an API call with the request's token. The organisation
 // in scope is the path's, which must be one of the partner's customers (an
 // unknown one looks missing); its zone policy applies before the token's.
