@@ -28,6 +28,10 @@ type PartnerCreate struct {
 	// PlatformToken is the partner's platform credential, stored sealed;
 	// it may be empty and set later with SetPlatformToken.
 	PlatformToken string
+	// StripeKey is the secret key of the partner's Stripe account, which
+	// invoices its customers, stored sealed; it may be empty and set later
+	// with SetStripeKey.
+	StripeKey string
 }
 
 // slugPattern is the shape of a partner slug.
@@ -129,6 +133,15 @@ func (s *Store) createPartner(ctx context.Context, tx *sqlx.Tx, pc PartnerCreate
 			return Partner{}, err
 		}
 	}
+	stripeSealed := ""
+	if pc.StripeKey != "" {
+		if !stripeKeyPattern.MatchString(pc.StripeKey) {
+			return Partner{}, invalid("stripe_key", MsgStripeKeyInvalid)
+		}
+		if stripeSealed, err = s.sealer.seal([]byte(pc.StripeKey), stripeAAD(id)); err != nil {
+			return Partner{}, err
+		}
+	}
 	now := s.timestamp()
 
 	var n int
@@ -140,9 +153,9 @@ func (s *Store) createPartner(ctx context.Context, tx *sqlx.Tx, pc PartnerCreate
 	}
 	_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO partners (id, slug, brand_name, brand_primary_color,
 		brand_accent_color, brand_background_color, brand_text_color, brand_font, brand_language,
-		brand_powered_by, platform_token_sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		brand_powered_by, platform_token_sealed, stripe_key_sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		id, pc.Slug, brand.Name, brand.PrimaryColor, brand.AccentColor, brand.BackgroundColor,
-		brand.TextColor, brand.Font, brand.Language, brand.PoweredBy, sealed, now)
+		brand.TextColor, brand.Font, brand.Language, brand.PoweredBy, sealed, stripeSealed, now)
 	if isUniqueViolation(err) {
 		return Partner{}, duplicate("slug", MsgSlugTaken)
 	}
