@@ -231,7 +231,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			tok := randomToken()
 			return tok, emu.EnsureAccount(ctx, p.Slug, p.AdminEmail, tok)
 		}
-		if err := demo.Seed(ctx, store, api, creds, log); err != nil {
+		cfg := demo.Config{Store: store, Platform: api, Credentials: creds, Logger: log}
+		if emu != nil {
+			cfg.RecordUsage = emu.RecordConsumption
+		}
+		if err := demo.Seed(ctx, cfg); err != nil {
 			return err
 		}
 	}

@@ -7,9 +7,12 @@ package demo
 import (
 	"context"
 	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"time"
 
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/tenants"
@@ -40,6 +43,7 @@ type Addon struct {
 // Partner describes one demo partner.
 type Partner struct {
 	Slug, Host   string
+	StripeKey    string // a Stripe test key: invoices go to stripe-mock or a Stripe test account
 	Brand        themes.Brand
 	Logo         []byte
 	Zones        []string
@@ -56,7 +60,7 @@ type Partner struct {
 func Partners() []Partner {
 	return []Partner{
 		{
-			Slug: "acme", Host: "acme.localhost",
+			Slug: "acme", Host: "acme.localhost", StripeKey: "sk_test_acme_demo_key_000000",
 			Brand: themes.Brand{Name: "Acme Cloud", PrimaryColor: "#c2410c", AccentColor: "#0f766e",
 				BackgroundColor: "#fffaf5", TextColor: "#1c1917", Font: "humanist", Language: "en", PoweredBy: true},
 			Logo:  acmeLogo,
@@ -70,7 +74,7 @@ func Partners() []Partner {
 			Addons: []Addon{{Name: "storefront-db", Provider: "postgresql-addon", Plan: "xs_sml", Zone: "par"}},
 		},
 		{
-			Slug: "globex", Host: "globex.localhost",
+			Slug: "globex", Host: "globex.localhost", StripeKey: "sk_test_globex_demo_key_00000",
 			Brand: themes.Brand{Name: "Globex Hosting", PrimaryColor: "#1e40af", AccentColor: "#7c3aed",
 				BackgroundColor: "#f8fafc", TextColor: "#0f172a", Font: "system", Language: "fr", PoweredBy: false},
 			Logo:  globexLogo,
@@ -91,26 +95,64 @@ func Partners() []Partner {
 // real platform, it is the operator's token.
 type Credentials func(ctx context.Context, p Partner) (token string, err error)
 
+// Config is what seeding needs.
+type Config struct {
+	Store       *tenants.Store
+	Platform    *platform.Client
+	Credentials Credentials
+	// RecordUsage records past usage of an organisation on the platform, so
+	// that last month can be invoiced; nil records none (a real platform
+	// keeps its own).
+	RecordUsage func(ctx context.Context, org string, c platform.Consumption) error
+	// AfterPartner runs once a demo partner is stored (to add its price
+	// grids, say); nil does nothing.
+	AfterPartner func(ctx context.Context, p tenants.Partner, customer tenants.Customer) error
+	Logger       *slog.Logger
+	// Now is the current time; time.Now when nil.
+	Now func() time.Time
+}
+
 // Seed creates the demo partners that are missing, with their users,
-// customer, and the customer's applications and add-on on the platform.
-// Partners that already exist are left as they are.
-func Seed(ctx context.Context, store *tenants.Store, api *platform.Client, creds Credentials, log *slog.Logger) error {
+// customer, the customer's applications and add-on on the platform, and
+// last month's usage. Partners that already exist are left as they are.
+func Seed(ctx context.Context, cfg Config) error {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	for _, dp := range Partners() {
-		if _, err := store.PartnerBySlug(ctx, dp.Slug); err == nil {
+		if _, err := cfg.Store.PartnerBySlug(ctx, dp.Slug); err == nil {
 			continue
 		} else if !errors.Is(err, tenants.ErrNotFound) {
 			return err
 		}
-		if err := seedPartner(ctx, store, api, creds, dp); err != nil {
+		if err := seedPartner(ctx, cfg, dp); err != nil {
 			return fmt.Errorf("demo: seed %s: %w", dp.Slug, err)
 		}
-		log.Info("demo partner seeded", slog.String("partner", dp.Slug), slog.String("host", dp.Host))
+		cfg.Logger.Info("demo partner seeded", slog.String("partner", dp.Slug), slog.String("host", dp.Host))
 	}
 	return nil
 }
 
-func seedPartner(ctx context.Context, store *tenants.Store, api *platform.Client, creds Credentials, dp Partner) error {
-	token, err := creds(ctx, dp)
+// lastMonth returns the first instants of the previous and the current
+// month, in UTC.
+func lastMonth(now time.Time) (from, to time.Time) {
+	to = time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	return to.AddDate(0, -1, 0), to
+}
+
+// usage returns a resource's usage for a whole period, by the hour.
+func usage(org, resourceID, kind, zone, slug string, from, to time.Time) platform.Consumption {
+	hours := int64(to.Sub(from) / time.Hour)
+	return platform.Consumption{OwnerID: org, ResourceID: resourceID, ResourceType: kind, Zone: zone, SlugID: slug,
+		Quantity: json.Number(strconv.FormatInt(hours, 10)), Unit: "PT1H",
+		From: from.Format(time.RFC3339), To: to.Format(time.RFC3339)}
+}
+
+func seedPartner(ctx context.Context, cfg Config, dp Partner) error {
+	store, api := cfg.Store, cfg.Platform
+	from, to := lastMonth(cfg.Now().UTC())
+	var past []platform.Consumption
+	token, err := cfg.Credentials(ctx, dp)
 	if err != nil {
 		return err
 	}
@@ -143,6 +185,9 @@ func seedPartner(ctx context.Context, store *tenants.Store, api *platform.Client
 				return err
 			}
 		}
+		if f, ok := rt.Flavor(a.Flavor); ok {
+			past = append(past, usage(org.ID, app.ID, "application", a.Zone, f.PriceID, from, to))
+		}
 	}
 	for _, a := range dp.Addons {
 		prov, ok := cat.Provider(a.Provider)
@@ -153,16 +198,33 @@ func seedPartner(ctx context.Context, store *tenants.Store, api *platform.Client
 		if !ok {
 			return fmt.Errorf("plan %q of %q not in the catalogue", a.Plan, a.Provider)
 		}
-		if _, err := papi.CreateAddon(ctx, org.ID, platform.AddonCreate{Name: a.Name, ProviderID: prov.ID, Plan: plan.ID, Region: a.Zone, Options: map[string]string{}}); err != nil {
+		addon, err := papi.CreateAddon(ctx, org.ID, platform.AddonCreate{Name: a.Name, ProviderID: prov.ID, Plan: plan.ID, Region: a.Zone, Options: map[string]string{}})
+		if err != nil {
 			return err
 		}
+		past = append(past, usage(org.ID, addon.ID, "addon", a.Zone, plan.PriceID, from, to))
 	}
-	_, err = store.SeedPartner(ctx, tenants.PartnerSeed{
-		Partner: tenants.PartnerCreate{Slug: dp.Slug, Brand: dp.Brand, Hostnames: []string{dp.Host}, AllowedZones: dp.Zones, PlatformToken: token},
-		Logo:    dp.Logo, LogoType: "image/svg+xml",
+	if cfg.RecordUsage != nil {
+		for _, c := range past {
+			if err := cfg.RecordUsage(ctx, org.ID, c); err != nil {
+				return err
+			}
+		}
+	}
+	p, err := store.SeedPartner(ctx, tenants.PartnerSeed{
+		Partner: tenants.PartnerCreate{Slug: dp.Slug, Brand: dp.Brand, Hostnames: []string{dp.Host}, AllowedZones: dp.Zones,
+			PlatformToken: token, StripeKey: dp.StripeKey},
+		Logo: dp.Logo, LogoType: "image/svg+xml",
 		Admin:        tenants.UserCreate{Email: dp.AdminEmail, Name: dp.Brand.Name + " admin", Password: Password, Role: tenants.RolePartnerAdmin},
 		Customer:     tenants.CustomerCreate{Name: dp.CustomerName, OrganisationID: org.ID, AllowedZones: dp.Zones},
 		CustomerUser: tenants.UserCreate{Email: dp.DevEmail, Name: dp.DevName, Password: Password, Role: tenants.RoleCustomer},
 	})
-	return err
+	if err != nil || cfg.AfterPartner == nil {
+		return err
+	}
+	cust, err := store.CustomerByOrganisation(ctx, p.ID, org.ID)
+	if err != nil {
+		return err
+	}
+	return cfg.AfterPartner(ctx, p, cust)
 }

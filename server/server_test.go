@@ -79,7 +79,7 @@ func newApp(t *testing.T) *app {
 		tok := hex.EncodeToString(b)
 		return tok, emu.EnsureAccount(ctx, p.Slug, p.AdminEmail, tok)
 	}
-	if err := demo.Seed(ctx, a.store, api, creds, log); err != nil {
+	if err := demo.Seed(ctx, demo.Config{Store: a.store, Platform: api, Credentials: creds, Logger: log, RecordUsage: emu.RecordConsumption}); err != nil {
 		t.Fatal(err)
 	}
 	bundle, err := i18n.NewBundle()
