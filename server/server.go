@@ -123,6 +123,7 @@ func New(cfg Config) *echo.Echo {
 	adm.GET("", h.AdminHome, admRead)
 	adm.POST("/brand", h.SaveBrand, admWrite)
 	adm.POST("/zones", h.SavePartnerZones, admWrite)
+	adm.POST("/stripe", h.SaveStripeKey, admWrite)
 	adm.GET("/customers/new", h.NewCustomer, admRead)
 	adm.POST("/customers", h.CreateCustomer, admWrite)
 	adm.GET("/customers/:customer", h.ShowCustomer, admRead)

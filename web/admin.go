@@ -38,7 +38,9 @@ type AdminVM struct {
 	Fonts     []string
 	Zones     []ZoneChoice
 	Customers []CustomerRow
-	Error     string
+	// StripeKeyHint shows which Stripe key is set ("sk_test_…1234"), "" when none.
+	StripeKeyHint string
+	Error         string
 }
 
 // zoneChoices lists the zones offered (all the platform's, or only the
@@ -66,6 +68,11 @@ func (h *Handler) adminVM(c echo.Context, p tenants.Partner) (AdminVM, error) {
 	for _, cu := range customers {
 		vm.Customers = append(vm.Customers, CustomerRow{ID: cu.ID, Name: cu.Name, Organisation: cu.OrganisationID, Zones: cu.AllowedZones})
 	}
+	key, err := h.cfg.Tenants.StripeKey(ctx, p.ID)
+	if err != nil {
+		return AdminVM{}, err
+	}
+	vm.StripeKeyHint = keyHint(key)
 	return vm, nil
 }
 
@@ -169,5 +176,35 @@ func (h *Handler) SavePartnerZones(c echo.Context) error {
 		return err
 	}
 	setFlash(c, "ok", "flash.zones_saved")
+	return c.Redirect(http.StatusSeeOther, "/admin")
+}
+
+// keyHint shows enough of a secret key to recognise it: its kind and last
+// four characters.
+func keyHint(key string) string {
+	if len(key) < 12 {
+		return ""
+	}
+	kind := key[:strings.LastIndex(key[:min(len(key), 8)], "_")+1]
+	return kind + "…" + key[len(key)-4:]
+}
+
+// SaveStripeKey sets the secret key of the partner's Stripe account, which
+// invoices its customers. The key is sealed at rest and never shown again.
+func (h *Handler) SaveStripeKey(c echo.Context) error {
+	ctx := c.Request().Context()
+	p, _ := tenants.PartnerFrom(ctx)
+	key := strings.TrimSpace(c.FormValue("stripe_key"))
+	if c.FormValue("remove") == "on" {
+		key = ""
+	} else if key == "" {
+		return NewUserError(http.StatusBadRequest, tenants.MsgStripeKeyInvalid)
+	}
+	err := h.cfg.Tenants.SetStripeKey(ctx, p.ID, key)
+	h.audit(c, "stripe.update", p.ID, err)
+	if err != nil {
+		return err
+	}
+	setFlash(c, "ok", "flash.stripe_saved")
 	return c.Redirect(http.StatusSeeOther, "/admin")
 }
