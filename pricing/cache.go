@@ -1,0 +1,132 @@
+package pricing
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// partnerGrids is the in-memory copy of one partner's current grids,
+// indexed for pricing. It is never modified once built.
+type partnerGrids struct {
+	// byOwner holds the grids of each (customer, currency), "" customer for
+	// the default grids, sorted by ValidFrom.
+	byOwner map[ownerKey][]*compiledGrid
+}
+
+// ownerKey names the grids that may not overlap: one customer (or the
+// default) in one currency.
+type ownerKey struct{ customer, currency string }
+
+// compiledGrid is a grid with its rules indexed by scope.
+type compiledGrid struct {
+	grid  Grid
+	rules map[scopeKey]*Rule
+}
+
+// scopeMasks lists the rule scopes from the most specific to the least:
+// each mask is a sum of ScoreProduct, ScoreFamily and ScoreZone.
+var scopeMasks = [...]int{7, 6, 5, 4, 3, 2, 1, 0}
+
+// compile indexes a grid's rules.
+func compile(g Grid) *compiledGrid {
+	c := &compiledGrid{grid: g, rules: make(map[scopeKey]*Rule, len(g.Rules))}
+	for i := range g.Rules {
+		c.rules[scopeOf(g.Rules[i])] = &g.Rules[i]
+	}
+	return c
+}
+
+// match returns the most specific rule of the grid that matches lp and can
+// price it, or nil.
+func (c *compiledGrid) match(lp *ListPrice) *Rule {
+	product := strings.ToLower(lp.SlugID)
+	for _, m := range scopeMasks {
+		var k scopeKey
+		if m&ScoreProduct != 0 {
+			k.product = product
+		}
+		if m&ScoreFamily != 0 {
+			k.family = lp.Family
+		}
+		if m&ScoreZone != 0 {
+			k.zone = lp.Zone
+		}
+		r, ok := c.rules[k]
+		if !ok {
+			continue
+		}
+		if _, _, ok := r.apply(lp); ok {
+			return r
+		}
+	}
+	return nil
+}
+
+// price applies the grid's matching rule, if any, to q.
+func (c *compiledGrid) price(lp *ListPrice, q *Quote, source string) {
+	r := c.match(lp)
+	if r == nil {
+		return
+	}
+	q.Price, q.Tiers, _ = r.apply(lp)
+	if lp.Kind == KindHourly {
+		q.Tiers = nil
+	}
+	q.Source, q.GridID, q.GridVersion, q.RuleID, q.LossLeader = source, c.grid.ID, c.grid.Version, r.ID, r.LossLeader
+}
+
+// inForce returns the grid of a customer ("" for the default) in a currency
+// in force at instant at, or nil.
+func (p *partnerGrids) inForce(customer, currency string, at time.Time) *compiledGrid {
+	for _, g := range p.byOwner[ownerKey{customer, currency}] {
+		if g.grid.InForce(at) {
+			return g
+		}
+	}
+	return nil
+}
+
+// partnerGrids returns the in-memory copy of a partner's current grids,
+// loading it on first use and after each change.
+func (s *Store) partnerGrids(ctx context.Context, partnerID string) (*partnerGrids, error) {
+	s.mu.RLock()
+	pg, ok := s.cache[partnerID]
+	gen := s.gen
+	s.mu.RUnlock()
+	if ok {
+		return pg, nil
+	}
+	gs, err := selectGrids(ctx, s.db, partnerID, `v.version = g.current_version`)
+	if err != nil {
+		return nil, fmt.Errorf("load grids of partner %s: %w", partnerID, err)
+	}
+	pg = &partnerGrids{byOwner: map[ownerKey][]*compiledGrid{}}
+	for _, g := range gs {
+		k := ownerKey{g.CustomerID, g.Currency}
+		pg.byOwner[k] = append(pg.byOwner[k], compile(g))
+	}
+	s.mu.Lock()
+	if s.gen == gen {
+		s.cache[partnerID] = pg
+	}
+	s.mu.Unlock()
+	return pg, nil
+}
+
+// invalidate drops a partner's in-memory grids after a change.
+func (s *Store) invalidate(partnerID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gen++
+	delete(s.cache, partnerID)
+}
+
+// invalidateAll drops every partner's in-memory grids.
+func (s *Store) invalidateAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gen++
+	clear(s.cache)
+}
