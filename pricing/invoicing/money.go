@@ -79,6 +79,9 @@ func buildLines(cons []platform.Consumption, priced []Line) ([]InvoiceLine, stri
 	for i, c := range cons {
 		p := priced[i]
 		cur := strings.ToUpper(p.Currency)
+		if cur == "" {
+			return nil, "", fmt.Errorf("invoicing: price of %s for %s has no currency", c.SlugID, c.ResourceID)
+		}
 		if currency == "" {
 			currency = cur
 		} else if cur != currency {

@@ -247,7 +247,7 @@ func (s *Service) price(ctx context.Context, runID string, c tenants.Customer, p
 
 // ensureCustomer returns the customer's Stripe customer, creating it once.
 func (s *Service) ensureCustomer(ctx context.Context, api *stripeAPI, c tenants.Customer) (string, error) {
-	sid, requested, err := s.stripeCustomer(ctx, c.ID)
+	sid, requested, err := s.stripeCustomer(ctx, c.PartnerID, c.ID)
 	if err != nil || sid != "" {
 		return sid, err
 	}

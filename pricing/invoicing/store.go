@@ -157,9 +157,10 @@ func (s *Service) exec(ctx context.Context, what, query string, args ...any) err
 // stripeCustomer reads the recorded Stripe customer of a portal customer:
 // its id ("" when Stripe has not answered yet) and whether its creation was
 // requested.
-func (s *Service) stripeCustomer(ctx context.Context, customerID string) (id string, requested bool, err error) {
+func (s *Service) stripeCustomer(ctx context.Context, partnerID, customerID string) (id string, requested bool, err error) {
 	var sid sql.NullString
-	err = s.db.GetContext(ctx, &sid, s.db.Rebind(`SELECT stripe_id FROM stripe_customers WHERE customer_id = ?`), customerID)
+	err = s.db.GetContext(ctx, &sid, s.db.Rebind(`SELECT stripe_id FROM stripe_customers
+		WHERE partner_id = ? AND customer_id = ?`), partnerID, customerID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
 	}
