@@ -84,7 +84,17 @@ func (s *Service) Run(ctx context.Context, partnerID, period string, progress fu
 		report := func(step string, inv *Invoice) {
 			progress(Progress{Customer: c.ID, Step: step, Done: rec.Done, Total: rec.Total, Invoice: inv})
 		}
-		inv, out, err := s.invoiceCustomer(ctx, api, keyErr, runID, c, period, report)
+		var (
+			inv Invoice
+			out outcome
+			err error
+		)
+		if c.PartnerID != "" && c.PartnerID != partnerID {
+			err = fmt.Errorf("belongs to partner %s, not %s", c.PartnerID, partnerID)
+		} else {
+			c.PartnerID = partnerID
+			inv, out, err = s.invoiceCustomer(ctx, api, keyErr, runID, c, period, report)
+		}
 		rec.Done++
 		switch {
 		case err != nil:
