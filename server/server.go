@@ -14,6 +14,7 @@ import (
 	"github.com/grisaille/grisaille/api"
 	"github.com/grisaille/grisaille/audit"
 	"github.com/grisaille/grisaille/platform"
+	"github.com/grisaille/grisaille/pricing"
 	"github.com/grisaille/grisaille/static"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/tokens"
@@ -36,6 +37,11 @@ type Config struct {
 	Keys *tokens.Keyring
 	// Audit records security-relevant events.
 	Audit *audit.Log
+	// Prices, Grids and PriceList are the pricing engine, the partners' grids
+	// and the platform's list prices.
+	Prices    *pricing.Engine
+	Grids     *pricing.Store
+	PriceList *pricing.Catalogue
 	// Bundle holds the translations.
 	Bundle *i18n.Bundle
 	// Logger receives the request logs.
@@ -68,6 +74,9 @@ func New(cfg Config) *echo.Echo {
 		SessionTTL:   cfg.SessionTTL,
 		Tokens:       cfg.Tokens,
 		Audit:        cfg.Audit,
+		Prices:       cfg.Prices,
+		Grids:        cfg.Grids,
+		PriceList:    cfg.PriceList,
 	})
 	a := api.New(api.Config{Tenants: cfg.Tenants, Tokens: cfg.Tokens, Platform: cfg.Platform,
 		Catalogue: cfg.Catalogue, Audit: cfg.Audit, Logger: cfg.Logger})
@@ -135,6 +144,15 @@ func New(cfg Config) *echo.Echo {
 	adm.GET("/tokens/inspect", h.InspectToken, admRead)
 	adm.POST("/tokens/inspect", h.InspectToken, admRead)
 	adm.GET("/audit", h.AuditLog, admRead)
+	adm.GET("/grids", h.Grids, admRead)
+	adm.GET("/grids/new", h.NewGrid, admRead)
+	adm.POST("/grids", h.CreateGrid, admWrite)
+	adm.POST("/grids/import", h.ImportGrid, admWrite)
+	adm.GET("/grids/:grid", h.ShowGrid, admRead)
+	adm.POST("/grids/:grid", h.SaveGrid, admWrite)
+	adm.POST("/grids/:grid/restore", h.RestoreGrid, admWrite)
+	adm.POST("/grids/:grid/delete", h.DeleteGrid, admWrite)
+	adm.GET("/grids/:grid/export", h.ExportGrid, admRead)
 
 	s.registerAPI(e, a)
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/grisaille/grisaille/audit"
 	"github.com/grisaille/grisaille/platform"
+	"github.com/grisaille/grisaille/pricing"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/tokens"
 	"github.com/grisaille/grisaille/web/i18n"
@@ -51,6 +52,12 @@ type Config struct {
 	SessionTTL   time.Duration
 	Tokens       *tokens.Service
 	Audit        *audit.Log
+	// Prices prices everything a customer sees or pays (one engine).
+	Prices *pricing.Engine
+	// Grids stores the partners' price grids and their versions.
+	Grids *pricing.Store
+	// PriceList is the platform's list prices, imported from the platform.
+	PriceList *pricing.Catalogue
 }
 
 // Handler serves every page. Build it with New.

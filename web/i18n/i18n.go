@@ -40,20 +40,35 @@ func NewBundle() (*Bundle, error) {
 	ids := map[string]map[string]bool{}
 	tags := make([]language.Tag, 0, len(Languages))
 	for _, lang := range Languages {
-		name := path.Join("locales", lang+".json")
+		ids[lang] = map[string]bool{}
+		tags = append(tags, language.Make(lang))
+	}
+	// One file per language and area: "en.json", "grids.en.json", …
+	names, err := fs.Glob(locales, "locales/*.json")
+	if err != nil {
+		return nil, fmt.Errorf("i18n: %w", err)
+	}
+	for _, name := range names {
+		base := strings.TrimSuffix(path.Base(name), ".json")
+		lang := base[strings.LastIndex(base, ".")+1:]
+		if !Supported(lang) {
+			return nil, fmt.Errorf("i18n: %s: unknown language %q", name, lang)
+		}
 		data, err := fs.ReadFile(locales, name)
 		if err != nil {
 			return nil, fmt.Errorf("i18n: read %s: %w", name, err)
 		}
-		mf, err := b.ParseMessageFileBytes(data, name)
+		// go-i18n reads the language from the file name's last part.
+		mf, err := b.ParseMessageFileBytes(data, lang+".json")
 		if err != nil {
 			return nil, fmt.Errorf("i18n: parse %s: %w", name, err)
 		}
-		ids[lang] = map[string]bool{}
 		for _, m := range mf.Messages {
+			if ids[lang][m.ID] {
+				return nil, fmt.Errorf("i18n: %s: message %q is defined twice", name, m.ID)
+			}
 			ids[lang][m.ID] = true
 		}
-		tags = append(tags, language.Make(lang))
 	}
 	return &Bundle{bundle: b, matcher: language.NewMatcher(tags), ids: ids}, nil
 }
