@@ -34,6 +34,7 @@ import (
 	"github.com/grisaille/grisaille/migrations"
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/platform/emulator"
+	"github.com/grisaille/grisaille/pricing"
 	"github.com/grisaille/grisaille/server"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/tokens"
@@ -220,6 +221,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	priceList := pricing.NewCatalogue(db, api, log)
+	grids := pricing.NewStore(db, priceList)
+	prices := pricing.NewEngine(priceList, grids)
+	if err := priceList.Refresh(ctx); err != nil {
+		// The last good copy, if any, keeps serving; the refresher retries.
+		log.Warn("platform price list not refreshed", slog.String("error", err.Error()))
+	}
+	go priceList.RunRefresher(ctx, 6*time.Hour)
 	if *withDemo {
 		creds := func(ctx context.Context, p demo.Partner) (string, error) {
 			if emu == nil {
@@ -247,6 +256,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Tenants: store, Platform: api, Catalogue: platform.NewCatalogue(api, 10*time.Minute),
 		Bundle: bundle, Logger: log, PlatformName: *platformName,
 		Tokens: tokenService, Keys: keys, Audit: audit.NewLog(db),
+		Prices: prices, Grids: grids, PriceList: priceList,
 	})
 	go sweepSessions(ctx, store, log)
 	ln, err := net.Listen("tcp", *addr)

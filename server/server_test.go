@@ -22,6 +22,7 @@ import (
 	"github.com/grisaille/grisaille/migrations"
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/platform/emulator"
+	"github.com/grisaille/grisaille/pricing"
 	"github.com/grisaille/grisaille/server"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/tokens"
@@ -35,6 +36,9 @@ type app struct {
 	store          *tenants.Store
 	tokens         *tokens.Service
 	audit          *audit.Log
+	priceList      *pricing.Catalogue
+	grids          *pricing.Store
+	prices         *pricing.Engine
 	platformWrites atomic.Int64
 }
 
@@ -95,8 +99,15 @@ func newApp(t *testing.T) *app {
 		t.Fatal(err)
 	}
 	a.audit = audit.NewLog(db)
+	a.priceList = pricing.NewCatalogue(db, api, log)
+	if err := a.priceList.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a.grids = pricing.NewStore(db, a.priceList)
+	a.prices = pricing.NewEngine(a.priceList, a.grids)
 	h := server.New(server.Config{Tenants: a.store, Platform: api, Catalogue: platform.NewCatalogue(api, time.Minute),
-		Bundle: bundle, Logger: log, PlatformName: "Clever Cloud", Tokens: a.tokens, Keys: keys, Audit: a.audit})
+		Bundle: bundle, Logger: log, PlatformName: "Clever Cloud", Tokens: a.tokens, Keys: keys, Audit: a.audit,
+		Prices: a.prices, Grids: a.grids, PriceList: a.priceList})
 	a.srv = httptest.NewServer(h)
 	t.Cleanup(a.srv.Close)
 	return a
