@@ -240,7 +240,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			tok := randomToken()
 			return tok, emu.EnsureAccount(ctx, p.Slug, p.AdminEmail, tok)
 		}
-		cfg := demo.Config{Store: store, Platform: api, Credentials: creds, Logger: log}
+		cfg := demo.Config{Store: store, Platform: api, Credentials: creds, Logger: log, AfterPartner: demo.SeedGrids(grids)}
 		if emu != nil {
 			cfg.RecordUsage = emu.RecordConsumption
 		}

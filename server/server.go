@@ -120,6 +120,7 @@ func New(cfg Config) *echo.Echo {
 	con.POST("/addons", h.CreateAddon, s.consoleCan(tokens.OpAddonWrite, formZone))
 	con.GET("/addons/:addon/delete", h.ConfirmDeleteAddon, addonRead)
 	con.POST("/addons/:addon/delete", h.DeleteAddon, addonWrite)
+	con.GET("/pricing", h.Pricing, s.consoleCan(tokens.OpOrgRead, noZone))
 	tokRead, tokWrite := s.consoleCan(tokens.OpTokenRead, noZone), s.consoleCan(tokens.OpTokenWrite, noZone)
 	con.GET("/tokens", h.ConsoleTokens, tokRead)
 	con.POST("/tokens", h.CreateConsoleToken, tokWrite)

@@ -83,7 +83,14 @@ func newApp(t *testing.T) *app {
 		tok := hex.EncodeToString(b)
 		return tok, emu.EnsureAccount(ctx, p.Slug, p.AdminEmail, tok)
 	}
-	if err := demo.Seed(ctx, demo.Config{Store: a.store, Platform: api, Credentials: creds, Logger: log, RecordUsage: emu.RecordConsumption}); err != nil {
+	a.priceList = pricing.NewCatalogue(db, api, log)
+	if err := a.priceList.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a.grids = pricing.NewStore(db, a.priceList)
+	a.prices = pricing.NewEngine(a.priceList, a.grids)
+	if err := demo.Seed(ctx, demo.Config{Store: a.store, Platform: api, Credentials: creds, Logger: log, RecordUsage: emu.RecordConsumption,
+		AfterPartner: demo.SeedGrids(a.grids)}); err != nil {
 		t.Fatal(err)
 	}
 	bundle, err := i18n.NewBundle()
@@ -99,12 +106,6 @@ func newApp(t *testing.T) *app {
 		t.Fatal(err)
 	}
 	a.audit = audit.NewLog(db)
-	a.priceList = pricing.NewCatalogue(db, api, log)
-	if err := a.priceList.Refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
-	a.grids = pricing.NewStore(db, a.priceList)
-	a.prices = pricing.NewEngine(a.priceList, a.grids)
 	h := server.New(server.Config{Tenants: a.store, Platform: api, Catalogue: platform.NewCatalogue(api, time.Minute),
 		Bundle: bundle, Logger: log, PlatformName: "Clever Cloud", Tokens: a.tokens, Keys: keys, Audit: a.audit,
 		Prices: a.prices, Grids: a.grids, PriceList: a.priceList})

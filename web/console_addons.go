@@ -59,8 +59,10 @@ func (h *Handler) newAddonVM(c echo.Context, s scope, form AddonForm) NewAddonVM
 	}
 	if p, ok := s.cat.Provider(form.Provider); ok {
 		vm.Provider = &p
+		zone := estimateZone(s, form.Zone)
+		currency, _ := h.customerCurrency(ctx, s.partner.ID, s.customer.ID)
 		for _, pl := range p.Plans {
-			vm.Plans = append(vm.Plans, Option{Value: pl.Slug, Label: pl.Name})
+			vm.Plans = append(vm.Plans, Option{Value: pl.Slug, Label: withEstimate(pl.Name, h.estimate(ctx, s, zone, currency, pl.PriceID))})
 		}
 		vm.Zones = zoneOptions(ctx, s.cat, addonZones(s, p))
 	}

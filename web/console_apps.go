@@ -66,10 +66,14 @@ func (h *Handler) newAppVM(c echo.Context, s scope, form AppForm) NewAppVM {
 	if rtSlug == "" {
 		rtSlug = "node"
 	}
+	// Each size shows the customer's own price for 30 days, as an estimate.
+	zone := estimateZone(s, form.Zone)
+	currency, _ := h.customerCurrency(ctx, s.partner.ID, s.customer.ID)
 	if rt, ok := s.cat.Runtime(rtSlug); ok {
 		for _, f := range rt.Flavors {
 			if f.Available {
-				vm.Flavors = append(vm.Flavors, Option{Value: f.Name, Label: flavorLabel(ctx, f)})
+				vm.Flavors = append(vm.Flavors, Option{Value: f.Name,
+					Label: withEstimate(flavorLabel(ctx, f), h.estimate(ctx, s, zone, currency, f.PriceID))})
 			}
 		}
 	}
