@@ -21,6 +21,7 @@ import (
 
 	"github.com/grisaille/grisaille/audit"
 	"github.com/grisaille/grisaille/platform"
+	"github.com/grisaille/grisaille/pricing"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/tokens"
 )
@@ -32,6 +33,7 @@ type Config struct {
 	Platform  *platform.Client
 	Catalogue *platform.Catalogue
 	Audit     *audit.Log
+	Prices    *pricing.Engine
 	Logger    *slog.Logger
 }
 

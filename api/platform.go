@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/grisaille/grisaille/platform"
+	"github.com/grisaille/grisaille/pricing"
 )
 
 // maxBody caps the JSON bodies the compatible API accepts.
@@ -204,7 +206,9 @@ func (a *API) Catalogue(segs ...string) echo.HandlerFunc {
 	}
 }
 
-// PriceSystem forwards GET /v4/billing/price-system for a zone the caller may use.
+// PriceSystem answers GET /v4/billing/price-system for a zone the caller
+// may use, in the platform's shape but with the caller's own prices: a
+// customer's token sees its grids' prices, a partner's its default grid's.
 func (a *API) PriceSystem(c echo.Context) error {
 	ctx := c.Request().Context()
 	cl, err := a.callerOf(ctx)
@@ -212,6 +216,9 @@ func (a *API) PriceSystem(c echo.Context) error {
 		return err
 	}
 	zone, currency := c.QueryParam("zone_id"), c.QueryParam("currency")
+	if currency == "" {
+		currency = pricing.DefaultCurrency
+	}
 	allowed, err := a.reachableZones(c, cl)
 	if err != nil {
 		return err
@@ -219,12 +226,71 @@ func (a *API) PriceSystem(c echo.Context) error {
 	if !slices.Contains(allowed, zone) {
 		return refuse(http.StatusForbidden, "api.zone_not_allowed", "Zone", zone)
 	}
-	body, err := cl.api.Forward(ctx, http.MethodGet, []string{"v4", "billing", "price-system"},
-		url.Values{"zone_id": {zone}, "currency": {currency}}, nil)
+	ps, err := cl.api.PriceSystem(ctx, zone, currency)
 	if err != nil {
 		return err
 	}
-	return raw(c, http.StatusOK, body)
+	customerID := ""
+	if cl.customer != nil {
+		customerID = cl.customer.ID
+	}
+	now := time.Now()
+	runtime := make([]platform.RuntimePrice, 0, len(ps.Runtime))
+	for _, r := range ps.Runtime {
+		q, err := a.cfg.Prices.Quote(ctx, cl.partner.ID, customerID, zone, currency, r.SlugID, now)
+		if errors.Is(err, pricing.ErrNoPrice) {
+			continue // not in the portal's copy of the price list yet
+		}
+		if err != nil {
+			return err
+		}
+		r.Price = json.Number(q.Price.String())
+		runtime = append(runtime, r)
+	}
+	ps.Runtime = runtime
+	for i, raw := range ps.Countable {
+		repriced, err := a.repriceCountable(ctx, cl.partner.ID, customerID, zone, currency, raw, now)
+		if err != nil {
+			return err
+		}
+		ps.Countable[i] = repriced
+	}
+	return c.JSON(http.StatusOK, ps)
+}
+
+// repriceCountable replaces a countable service's price plans with the
+// caller's tiers.
+func (a *API) repriceCountable(ctx context.Context, partnerID, customerID, zone, currency string, raw json.RawMessage, at time.Time) (json.RawMessage, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return raw, nil
+	}
+	var service string
+	_ = json.Unmarshal(obj["service"], &service)
+	q, err := a.cfg.Prices.Quote(ctx, partnerID, customerID, zone, currency, service, at)
+	if errors.Is(err, pricing.ErrNoPrice) || err == nil && q.Tiers == nil {
+		return raw, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	type plan struct {
+		MaxQuantity *json.Number `json:"max_quantity"`
+		Price       json.Number  `json:"price"`
+	}
+	plans := make([]plan, 0, len(q.Tiers))
+	for _, t := range q.Tiers {
+		p := plan{Price: json.Number(t.Price.String())}
+		if t.UpTo != nil {
+			n := json.Number(t.UpTo.String())
+			p.MaxQuantity = &n
+		}
+		plans = append(plans, p)
+	}
+	if obj["price_plans"], err = json.Marshal(plans); err != nil {
+		return nil, err
+	}
+	return json.Marshal(obj)
 }
 
 // Forward proxies one organisation-scoped call to the platform: the path is

@@ -1,10 +1,13 @@
 package server_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/shopspring/decimal"
 )
 
 // per30Days reads the 30-day price of a product on a pricing page.
@@ -62,4 +65,41 @@ func TestCustomerPricing(t *testing.T) {
 			t.Fatalf("the create form does not estimate 2XL at 576.00 €: %s", regexp.MustCompile(`2XL[^<]*`).FindString(page))
 		}
 	})
+}
+
+// TestPriceSystemAPI checks that the platform-compatible price system
+// answers the customer's prices, not the platform's, and only in its zones.
+func TestPriceSystemAPI(t *testing.T) {
+	a := newApp(t)
+	tok := a.customerToken(t, "acme", "dev@acme.example")
+	st, _, body := a.api(t, "acme.localhost", http.MethodGet, "/v4/billing/price-system?zone_id=par&currency=EUR", tok, nil)
+	if st != http.StatusOK {
+		t.Fatalf("price system: %d %s", st, body)
+	}
+	var ps struct {
+		ZoneID  string `json:"zone_id"`
+		Runtime []struct {
+			SlugID string          `json:"slug_id"`
+			Price  json.RawMessage `json:"price"`
+		} `json:"runtime"`
+	}
+	if err := json.Unmarshal(body, &ps); err != nil {
+		t.Fatal(err)
+	}
+	var price string
+	for _, r := range ps.Runtime {
+		if r.SlugID == "apps.2XL" {
+			price = string(r.Price)
+		}
+	}
+	got, err := decimal.NewFromString(price)
+	if err != nil {
+		t.Fatalf("apps.2XL price %q: %v", price, err)
+	}
+	if per30 := got.Mul(decimal.NewFromInt(720)).Round(2).StringFixed(2); per30 != "576.00" {
+		t.Fatalf("apps.2XL through the API: %s per hour, %s per 30 days; want 576.00 (Acme's +20 %%)", price, per30)
+	}
+	if st, _, _ := a.api(t, "acme.localhost", http.MethodGet, "/v4/billing/price-system?zone_id=mtl&currency=EUR", tok, nil); st != http.StatusForbidden {
+		t.Fatalf("price system in a zone acme does not sell: got %d, want 403", st)
+	}
 }

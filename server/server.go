@@ -79,7 +79,7 @@ func New(cfg Config) *echo.Echo {
 		PriceList:    cfg.PriceList,
 	})
 	a := api.New(api.Config{Tenants: cfg.Tenants, Tokens: cfg.Tokens, Platform: cfg.Platform,
-		Catalogue: cfg.Catalogue, Audit: cfg.Audit, Logger: cfg.Logger})
+		Catalogue: cfg.Catalogue, Audit: cfg.Audit, Prices: cfg.Prices, Logger: cfg.Logger})
 	s := &server{cfg: cfg, web: h}
 	e.HTTPErrorHandler = s.handleError
 
