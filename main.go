@@ -48,6 +48,7 @@ Usage:
   grisaille migrate [flags]    bring the database schema up to date
   grisaille emulator [flags]   run the platform emulator alone
   grisaille token SUBCOMMAND   mint, attenuate, inspect and revoke tokens
+  grisaille invoice run        invoice every customer for a month through Stripe
 
 Run "grisaille COMMAND -h" for a command's flags. Every flag can also be set
 through the environment variable named after it: --platform-url reads
@@ -77,6 +78,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runEmulator(ctx, args[1:], stderr)
 	case "token":
 		return tokenCommand(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "invoice":
+		return invoiceCommand(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

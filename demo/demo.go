@@ -60,7 +60,7 @@ type Partner struct {
 func Partners() []Partner {
 	return []Partner{
 		{
-			Slug: "acme", Host: "acme.localhost", StripeKey: "sk_test_acme_demo_key_000000",
+			Slug: "acme", Host: "acme.localhost", StripeKey: "sk_test_AcmeDemo0000000000000000",
 			Brand: themes.Brand{Name: "Acme Cloud", PrimaryColor: "#c2410c", AccentColor: "#0f766e",
 				BackgroundColor: "#fffaf5", TextColor: "#1c1917", Font: "humanist", Language: "en", PoweredBy: true},
 			Logo:  acmeLogo,
@@ -74,7 +74,7 @@ func Partners() []Partner {
 			Addons: []Addon{{Name: "storefront-db", Provider: "postgresql-addon", Plan: "xs_sml", Zone: "par"}},
 		},
 		{
-			Slug: "globex", Host: "globex.localhost", StripeKey: "sk_test_globex_demo_key_00000",
+			Slug: "globex", Host: "globex.localhost", StripeKey: "sk_test_GlobexDemo00000000000000",
 			Brand: themes.Brand{Name: "Globex Hosting", PrimaryColor: "#1e40af", AccentColor: "#7c3aed",
 				BackgroundColor: "#f8fafc", TextColor: "#0f172a", Font: "system", Language: "fr", PoweredBy: false},
 			Logo:  globexLogo,

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/grisaille/grisaille/platform"
+	"github.com/grisaille/grisaille/platform/emulator"
+	"github.com/grisaille/grisaille/pricing"
+	"github.com/grisaille/grisaille/pricing/invoicing"
+	"github.com/grisaille/grisaille/tenants"
+)
+
+const invoiceUsage = `Usage:
+  grisaille invoice run --period YYYY-MM [--partner SLUG] [--stripe-url URL] [--platform-url URL]
+
+Invoices every customer of every partner (or of one) for a month, through each
+partner's Stripe account: exactly once per customer and month, so a re-run, or a
+run after one killed half-way, bills nothing twice. Without --platform-url the
+consumption is read from the emulator's file under --data.
+`
+
+// invoiceCommand runs the operator's invoicing commands.
+func invoiceCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "run" {
+		fmt.Fprint(stderr, invoiceUsage)
+		return errors.New("invoice: want the subcommand run")
+	}
+	f := newFlags("invoice run", stderr)
+	data := f.String("data", "./data", "directory of the SQLite files and keys")
+	period := f.String("period", "", "the month to invoice, YYYY-MM (UTC)")
+	partner := f.String("partner", "", "invoice only this partner (slug); all partners when empty")
+	stripeURL := f.String("stripe-url", "", "send every Stripe call to this base URL (a local stripe-mock, say); api.stripe.com when empty")
+	platformURL := f.String("platform-url", "", "base URL of the real platform API; empty reads the emulator's file under --data")
+	if err := f.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *period == "" {
+		return errors.New("invoice run: --period YYYY-MM is required")
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	db, err := openDB(ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	sealer, err := tenants.OpenSealer(*data, os.Getenv(tenants.SecretKeyEnv))
+	if err != nil {
+		return err
+	}
+	store := tenants.NewStore(db, sealer)
+
+	base := *platformURL
+	if base == "" {
+		emu, err := emulator.Open(ctx, filepath.Join(*data, "emulator.db"))
+		if err != nil {
+			return err
+		}
+		defer emu.Close()
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		srv := &http.Server{Handler: emu.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		go srv.Serve(ln)
+		defer srv.Close()
+		base = "http://" + ln.Addr().String()
+	}
+	api, err := platform.NewClient(platform.Config{BaseURL: base})
+	if err != nil {
+		return err
+	}
+	priceList := pricing.NewCatalogue(db, api, log)
+	grids := pricing.NewStore(db, priceList)
+	if err := priceList.Refresh(ctx); err != nil {
+		fmt.Fprintln(stderr, "warning: platform price list not refreshed, using the last good copy:", err)
+	}
+	svc := invoicing.NewService(db, invoicing.EnginePricer(pricing.NewEngine(priceList, grids)), store,
+		invoicing.PlatformUsage(api, store), store, invoicing.WithStripeURL(*stripeURL), invoicing.WithLogger(log))
+
+	partners, err := store.Partners(ctx)
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for _, p := range partners {
+		if *partner != "" && p.Slug != *partner {
+			continue
+		}
+		names := map[string]string{}
+		custs, err := store.Customers(ctx, p.ID)
+		if err != nil {
+			return err
+		}
+		for _, c := range custs {
+			names[c.ID] = c.Name
+		}
+		fmt.Fprintf(stdout, "%s (%s), %s: %d customer(s)\n", p.Brand.Name, p.Slug, *period, len(custs))
+		steps := map[string]string{} // customer → its last step
+		res, err := svc.Run(ctx, p.ID, *period, func(pr invoicing.Progress) {
+			steps[pr.Customer] = pr.Step
+			fmt.Fprintf(stderr, "  [%d/%d] %s: %s\n", pr.Done, pr.Total, names[pr.Customer], pr.Step)
+		})
+		if err != nil {
+			return fmt.Errorf("invoice run %s: %w", p.Slug, err)
+		}
+		for _, inv := range res.Invoices {
+			state := "created"
+			switch {
+			case steps[inv.CustomerID] == invoicing.StepSkipped:
+				state = "already invoiced"
+			case inv.State == invoicing.StateEmpty:
+				state = "nothing to bill"
+			}
+			fmt.Fprintf(stdout, "  invoice %s  %-24s %4d line(s)  total %s %s  %s  %s\n", inv.ID, names[inv.CustomerID],
+				len(inv.Lines), inv.Total.StringFixed(2), inv.Currency, state, inv.HostedURL)
+		}
+		for _, e := range res.Errors {
+			failed++
+			fmt.Fprintf(stdout, "  error: %v\n", e)
+		}
+		fmt.Fprintf(stdout, "  %d created, %d already done, %d failed\n", res.Created, res.AlreadyDone, len(res.Errors))
+	}
+	if failed > 0 {
+		return fmt.Errorf("invoice run: %d customer(s) failed; run it again to retry them", failed)
+	}
+	return nil
+}
