@@ -35,6 +35,7 @@ import (
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/platform/emulator"
 	"github.com/grisaille/grisaille/pricing"
+	"github.com/grisaille/grisaille/pricing/invoicing"
 	"github.com/grisaille/grisaille/server"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/tokens"
@@ -180,6 +181,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	platformToken := f.String("platform-token", "", "platform API token for the demo partners when --platform-url is set")
 	emulatorAddr := f.String("emulator-addr", "127.0.0.1:8081", "address the in-process platform emulator listens on")
 	platformName := f.String("platform-name", "Clever Cloud", `platform name shown in the "powered by" line`)
+	stripeURL := f.String("stripe-url", "", "send every Stripe call to this base URL (a local stripe-mock, say); api.stripe.com when empty")
 	newLogger := f.logger(stderr)
 	if err := f.Parse(args); err != nil {
 		return err
@@ -260,6 +262,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Bundle: bundle, Logger: log, PlatformName: *platformName,
 		Tokens: tokenService, Keys: keys, Audit: audit.NewLog(db),
 		Prices: prices, Grids: grids, PriceList: priceList,
+		Invoicing: invoicing.NewService(db, invoicing.EnginePricer(prices), store, invoicing.PlatformUsage(api, store), store,
+			invoicing.WithStripeURL(*stripeURL), invoicing.WithLogger(log)),
 	})
 	go sweepSessions(ctx, store, log)
 	ln, err := net.Listen("tcp", *addr)

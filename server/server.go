@@ -15,6 +15,7 @@ import (
 	"github.com/grisaille/grisaille/audit"
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/pricing"
+	"github.com/grisaille/grisaille/pricing/invoicing"
 	"github.com/grisaille/grisaille/static"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/tokens"
@@ -42,6 +43,8 @@ type Config struct {
 	Prices    *pricing.Engine
 	Grids     *pricing.Store
 	PriceList *pricing.Catalogue
+	// Invoicing invoices customers through their partner's Stripe account.
+	Invoicing *invoicing.Service
 	// Bundle holds the translations.
 	Bundle *i18n.Bundle
 	// Logger receives the request logs.
@@ -77,6 +80,7 @@ func New(cfg Config) *echo.Echo {
 		Prices:       cfg.Prices,
 		Grids:        cfg.Grids,
 		PriceList:    cfg.PriceList,
+		Invoicing:    cfg.Invoicing,
 	})
 	a := api.New(api.Config{Tenants: cfg.Tenants, Tokens: cfg.Tokens, Platform: cfg.Platform,
 		Catalogue: cfg.Catalogue, Audit: cfg.Audit, Prices: cfg.Prices, Logger: cfg.Logger})
@@ -121,6 +125,7 @@ func New(cfg Config) *echo.Echo {
 	con.GET("/addons/:addon/delete", h.ConfirmDeleteAddon, addonRead)
 	con.POST("/addons/:addon/delete", h.DeleteAddon, addonWrite)
 	con.GET("/pricing", h.Pricing, s.consoleCan(tokens.OpOrgRead, noZone))
+	con.GET("/invoices", h.ConsoleInvoices, s.consoleCan(tokens.OpOrgRead, noZone))
 	tokRead, tokWrite := s.consoleCan(tokens.OpTokenRead, noZone), s.consoleCan(tokens.OpTokenWrite, noZone)
 	con.GET("/tokens", h.ConsoleTokens, tokRead)
 	con.POST("/tokens", h.CreateConsoleToken, tokWrite)
@@ -145,6 +150,8 @@ func New(cfg Config) *echo.Echo {
 	adm.GET("/tokens/inspect", h.InspectToken, admRead)
 	adm.POST("/tokens/inspect", h.InspectToken, admRead)
 	adm.GET("/audit", h.AuditLog, admRead)
+	adm.GET("/invoices", h.AdminInvoices, admRead)
+	adm.POST("/invoices/run", h.RunInvoicing, admWrite)
 	adm.GET("/grids", h.Grids, admRead)
 	adm.GET("/grids/new", h.NewGrid, admRead)
 	adm.POST("/grids", h.CreateGrid, admWrite)

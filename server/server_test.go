@@ -23,6 +23,7 @@ import (
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/platform/emulator"
 	"github.com/grisaille/grisaille/pricing"
+	"github.com/grisaille/grisaille/pricing/invoicing"
 	"github.com/grisaille/grisaille/server"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/tokens"
@@ -39,10 +40,16 @@ type app struct {
 	priceList      *pricing.Catalogue
 	grids          *pricing.Store
 	prices         *pricing.Engine
+	stripeURL      string // a stripe-mock, started when a test asks for it (withStripe)
 	platformWrites atomic.Int64
 }
 
-func newApp(t *testing.T) *app {
+// withStripe starts a stripe-mock for the app's invoicing.
+func withStripe(t *testing.T) func(*app) {
+	return func(a *app) { a.stripeURL = invoicing.StartStripeMock(t) }
+}
+
+func newApp(t *testing.T, opts ...func(*app)) *app {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -59,6 +66,9 @@ func newApp(t *testing.T) *app {
 		t.Fatal(err)
 	}
 	a := &app{store: tenants.NewStore(db, sealer)}
+	for _, o := range opts {
+		o(a)
+	}
 	emu, err := emulator.Open(ctx, filepath.Join(dir, "emulator.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +118,9 @@ func newApp(t *testing.T) *app {
 	a.audit = audit.NewLog(db)
 	h := server.New(server.Config{Tenants: a.store, Platform: api, Catalogue: platform.NewCatalogue(api, time.Minute),
 		Bundle: bundle, Logger: log, PlatformName: "Clever Cloud", Tokens: a.tokens, Keys: keys, Audit: a.audit,
-		Prices: a.prices, Grids: a.grids, PriceList: a.priceList})
+		Prices: a.prices, Grids: a.grids, PriceList: a.priceList,
+		Invoicing: invoicing.NewService(db, invoicing.EnginePricer(a.prices), a.store, invoicing.PlatformUsage(api, a.store), a.store,
+			invoicing.WithStripeURL(a.stripeURL), invoicing.WithLogger(log))})
 	a.srv = httptest.NewServer(h)
 	t.Cleanup(a.srv.Close)
 	return a

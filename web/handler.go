@@ -21,6 +21,7 @@ import (
 	"github.com/grisaille/grisaille/audit"
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/pricing"
+	"github.com/grisaille/grisaille/pricing/invoicing"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/tokens"
 	"github.com/grisaille/grisaille/web/i18n"
@@ -58,6 +59,8 @@ type Config struct {
 	Grids *pricing.Store
 	// PriceList is the platform's list prices, imported from the platform.
 	PriceList *pricing.Catalogue
+	// Invoicing invoices customers through their partner's Stripe account.
+	Invoicing *invoicing.Service
 }
 
 // Handler serves every page. Build it with New.
@@ -106,6 +109,9 @@ type Chrome struct {
 	Lang         string
 	Path         string
 	Flash        Flash
+	// Refresh reloads the page every so many seconds (0: never), for pages
+	// that follow work in progress without JavaScript.
+	Refresh int
 }
 
 // Flash is a one-time message shown on the next page.

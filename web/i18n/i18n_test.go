@@ -74,6 +74,12 @@ func dynamicIDs() []string {
 	for _, o := range []string{"ok", "denied", "error"} {
 		ids = append(ids, "audit.outcome."+o)
 	}
+	for _, st := range []string{"running", "done", "failed"} {
+		ids = append(ids, "invoice.run."+st)
+	}
+	for _, st := range []string{"empty", "pending", "open", "paid", "void", "uncollectible"} {
+		ids = append(ids, "invoice.status."+st)
+	}
 	for m := 1; m <= 12; m++ {
 		ids = append(ids, "month.short."+strconv.Itoa(m))
 	}

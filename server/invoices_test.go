@@ -1,0 +1,63 @@
+package server_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestInvoicingPages runs invoicing from the partner admin against
+// stripe-mock, follows the run to its end, and checks the wholesale view
+// and the customer's invoices page.
+func TestInvoicingPages(t *testing.T) {
+	a := newApp(t, withStripe(t))
+	adm := a.client(t, "acme.localhost")
+	adm.signIn("admin@acme.example")
+	now := time.Now().UTC()
+	period := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0).Format("2006-01")
+
+	if res, body := adm.do(http.MethodPost, "/admin/invoices/run", url.Values{"_csrf": {adm.csrf("/admin/invoices")}, "period": {"2999-01"}}); res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "Only past months") {
+		t.Fatalf("invoicing a future month: got %d, want 400", res.StatusCode)
+	}
+	res, _ := adm.do(http.MethodPost, "/admin/invoices/run", url.Values{"_csrf": {adm.csrf("/admin/invoices")}, "period": {period}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("run: %d", res.StatusCode)
+	}
+	var page string
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, page = adm.do(http.MethodGet, "/admin/invoices?period="+period, nil)
+		if strings.Contains(page, `data-status="done"`) {
+			break
+		}
+		if strings.Contains(page, `data-status="failed"`) || time.Now().After(deadline) {
+			t.Fatalf("the run did not end well:\n%s", regexp.MustCompile(`(?s)<table class="list" data-testid="runs">.*?</table>`).FindString(page))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(page, "1 invoiced, 0 already done, 0 failed") {
+		t.Errorf("the run's outcome is not shown")
+	}
+	owed := regexpFind(t, page, `data-testid="owed">([^<]+)<`)
+	billed := regexpFind(t, page, `data-testid="billed">([^<]+)<`)
+	margin := regexpFind(t, page, `data-testid="margin">([^<]+)<`)
+	if owed == billed || !strings.HasSuffix(margin, "€") || strings.HasPrefix(margin, "-") {
+		t.Errorf("wholesale: owed %s, billed %s, margin %s; want billed above owed (+20 %%)", owed, billed, margin)
+	}
+
+	c := a.client(t, "acme.localhost")
+	c.signIn("dev@acme.example")
+	_, mine := c.do(http.MethodGet, "/console/invoices", nil)
+	total := regexpFind(t, mine, `data-testid="invoice-total">([^<]+)<`)
+	if !strings.Contains(page, total) || !strings.Contains(mine, period) {
+		t.Errorf("the customer's invoice (%s) is not the one the partner sees", total)
+	}
+	g := a.client(t, "globex.localhost")
+	g.signIn("dev@globex.example")
+	if _, other := g.do(http.MethodGet, "/console/invoices", nil); strings.Contains(other, `data-testid="invoice-row"`) {
+		t.Errorf("globex's customer sees an invoice it was never sent")
+	}
+}
