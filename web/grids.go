@@ -248,6 +248,17 @@ func (h *Handler) gridsVM(c echo.Context, form GridForm) (GridsVM, error) {
 		vm.Rows = append(vm.Rows, GridRow{ID: g.ID, Name: g.Name, Customer: names[g.CustomerID], Currency: g.Currency,
 			ValidFrom: g.ValidFrom, ValidTo: g.ValidTo, Version: g.Version, Rules: len(g.Rules), InForce: g.InForce(now)})
 	}
+	// Default grids first, then contract grids by customer name; within
+	// each, by currency and start (the store's order).
+	slices.SortStableFunc(vm.Rows, func(a, b GridRow) int {
+		if (a.Customer == "") != (b.Customer == "") {
+			if a.Customer == "" {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(strings.ToLower(a.Customer), strings.ToLower(b.Customer))
+	})
 	return vm, nil
 }
 
