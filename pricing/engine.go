@@ -78,6 +78,22 @@ type Quote struct {
 // matching rule. Within a grid the most specific matching rule applies
 // (see Rule.Score).
 func (e *Engine) Quote(ctx context.Context, partnerID, customerID, zone, currency, slugID string, at time.Time) (Quote, error) {
+	return e.quote(ctx, partnerID, customerID, zone, currency, slugID, at, nil)
+}
+
+// QuoteDraft prices slugID as Quote would if draft were saved: draft stands
+// in for its owner's grid (the partner's default grid, or the customer's
+// contract grid) whatever its dates, so that a grid being edited can be
+// previewed before it is saved. The draft is priced as it is: check it with
+// Store.ValidateGrid first.
+func (e *Engine) QuoteDraft(ctx context.Context, draft Grid, zone, slugID string, at time.Time) (Quote, error) {
+	draft = normalize(draft)
+	return e.quote(ctx, draft.PartnerID, draft.CustomerID, zone, draft.Currency, slugID, at, compile(draft))
+}
+
+// quote is Quote with, when draft is not nil, the draft in place of its
+// owner's grid in force.
+func (e *Engine) quote(ctx context.Context, partnerID, customerID, zone, currency, slugID string, at time.Time, draft *compiledGrid) (Quote, error) {
 	currency = normCurrency(currency)
 	snap, err := e.cat.snapshot(ctx)
 	if err != nil {
@@ -95,11 +111,17 @@ func (e *Engine) Quote(ctx context.Context, partnerID, customerID, zone, currenc
 		List: lp.Price, Price: lp.Price, ListTiers: lp.Tiers, Tiers: lp.Tiers, Unit: lp.Unit,
 		PerQuantity: lp.PerQuantity, TimeUnit: lp.TimeUnit, WholeBlocks: lp.WholeBlocks, WholePeriods: lp.WholePeriods,
 		Source: SourceList}
-	if g := pg.inForce("", currency, at); g != nil {
+	grid := func(customer string) *compiledGrid {
+		if draft != nil && draft.grid.CustomerID == customer {
+			return draft
+		}
+		return pg.inForce(customer, currency, at)
+	}
+	if g := grid(""); g != nil {
 		g.price(lp, &q, SourcePartner)
 	}
 	if customerID != "" {
-		if g := pg.inForce(customerID, currency, at); g != nil {
+		if g := grid(customerID); g != nil {
 			g.price(lp, &q, SourceContract)
 		}
 	}

@@ -252,3 +252,36 @@ func TestCountableTiers(t *testing.T) {
 		}
 	})
 }
+
+// TestQuoteDraft prices with a grid being edited in place of the saved one,
+// without saving it.
+func TestQuoteDraft(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	saved := e.save(t, Grid{PartnerID: e.acme, Name: "default", Currency: EUR, ValidFrom: day("2020-01-01"),
+		Rules: []Rule{{Kind: RuleMarkup, Percent: d("20")}}})
+	draft := saved
+	draft.Rules = []Rule{{Kind: RuleMarkup, Percent: d("50")}}
+	if err := e.store.ValidateGrid(ctx, draft); err != nil {
+		t.Fatal(err)
+	}
+	at := day("2026-06-01")
+	q, err := e.engine.QuoteDraft(ctx, draft, "par", "apps.2XL", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Per30Days(q.Price).StringFixed(2); got != "720.00" {
+		t.Errorf("draft +50 %%: got %s per 30 days, want 720.00", got)
+	}
+	q, err = e.engine.Quote(ctx, e.acme, "", "par", EUR, "apps.2XL", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Per30Days(q.Price).StringFixed(2); got != "576.00" {
+		t.Errorf("the saved grid changed: got %s, want 576.00", got)
+	}
+	draft.Rules = []Rule{{Kind: RuleMarkup, Percent: d("-10")}}
+	if err := e.store.ValidateGrid(ctx, draft); err == nil {
+		t.Error("a below-cost draft validated")
+	}
+}

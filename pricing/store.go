@@ -41,6 +41,17 @@ func NewStore(db *sqlx.DB, cat *Catalogue) *Store {
 	return s
 }
 
+// ValidateGrid runs SaveGrid's checks of a grid's fields and rules against
+// the current catalogue (ties, below cost, unknown products, dates), without
+// saving it; an overlap with another grid is only found at save time.
+func (s *Store) ValidateGrid(ctx context.Context, g Grid) error {
+	snap, err := s.cat.snapshot(ctx)
+	if err != nil {
+		return fmt.Errorf("pricing: validate grid: %w", err)
+	}
+	return validate(normalize(g), snap)
+}
+
 // SaveGrid validates g and stores it as a new version: version 1 of a new
 // grid when g.ID is "", the next version of grid g.ID otherwise. Every
 // version is kept. Refusals are a *GridError or a *RuleError; an unknown or

@@ -305,3 +305,28 @@ func TestForeignGridIsNotFound(t *testing.T) {
 		t.Fatalf("globex's grid is gone after acme's attempts")
 	}
 }
+
+// TestGridDraftPreview previews an edited grid without saving it.
+func TestGridDraftPreview(t *testing.T) {
+	a := newApp(t)
+	c := a.client(t, "acme.localhost")
+	c.signIn("admin@acme.example")
+	path := createGrid(t, c, gridForm(c, "Dollar list", "", "USD", "2020-01-01", "", rulesHeader+",,,markup,20,,,false\n"))
+	form := url.Values{"_csrf": {c.csrf(path)}, "name": {"Dollar list"}, "currency": {"USD"}, "valid_from": {"2020-01-01"},
+		"rules": {rulesHeader + "apps,,,markup,50,,,false\n"}, "preview": {"1"}, "family": {"apps"}}
+	res, body := c.do(http.MethodPost, path, form)
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, `data-testid="draft-preview"`) {
+		t.Fatalf("preview: got %d, want the draft's preview", res.StatusCode)
+	}
+	if !strings.Contains(body, "+50") && !strings.Contains(body, "50.0") {
+		t.Errorf("the preview does not price the draft's +50 %%")
+	}
+	_, page := c.do(http.MethodGet, path, nil)
+	if strings.Contains(page, "apps,,,markup,50") {
+		t.Fatalf("previewing saved the draft")
+	}
+	form.Set("_csrf", c.csrf(path))
+	form.Set("rules", rulesHeader+"apps,,,markup,-10,,,false\n")
+	res, body = c.do(http.MethodPost, path, form)
+	wantRefusal(t, res, body, "below")
+}

@@ -81,6 +81,8 @@ type GridPreviewRow struct {
 
 // GridPreview is the preview table of a grid's saved version.
 type GridPreview struct {
+	// Draft says the preview prices the submitted, unsaved grid.
+	Draft       bool
 	Version     int
 	At          time.Time
 	Families    []string
@@ -320,6 +322,13 @@ func (h *Handler) CreateGrid(c echo.Context) error {
 		return err
 	}
 	g.Rules = rules
+	if c.FormValue("preview") != "" {
+		vm, err := h.newGridVM(c, form)
+		if err != nil {
+			return err
+		}
+		return h.previewDraft(c, vm, g, refuse)
+	}
 	saved, err := h.cfg.Grids.SaveGrid(ctx, g)
 	h.audit(c, "grid.create", saved.ID, err)
 	if err != nil {
@@ -470,7 +479,7 @@ func (h *Handler) gridVM(c echo.Context, g pricing.Grid) (GridVM, error) {
 			Current: v.Version == g.Version})
 	}
 	page, _ := strconv.Atoi(c.QueryParam("page"))
-	vm.Preview, err = h.gridPreview(c, p, g, c.QueryParam("family"), page)
+	vm.Preview, err = h.gridPreview(c, p, g, c.QueryParam("family"), page, false)
 	if err != nil {
 		return GridVM{}, err
 	}
@@ -520,6 +529,14 @@ func (h *Handler) SaveGrid(c echo.Context) error {
 		return err
 	}
 	g.Rules = keepRuleIDs(rules, cur.Rules)
+	if c.FormValue("preview") != "" {
+		vm, err := h.gridVM(c, cur)
+		if err != nil {
+			return err
+		}
+		vm.Form = form
+		return h.previewDraft(c, vm, g, refuse)
+	}
 	_, err = h.cfg.Grids.SaveGrid(ctx, g)
 	h.audit(c, "grid.save", g.ID, err)
 	if err != nil {
@@ -533,6 +550,26 @@ func (h *Handler) SaveGrid(c echo.Context) error {
 	}
 	setFlash(c, "ok", "flash.grid_saved")
 	return c.Redirect(http.StatusSeeOther, "/admin/grids/"+g.ID)
+}
+
+// previewDraft shows the editor with the preview of the submitted grid,
+// priced as if it were saved, without saving it; a draft that would be
+// refused at save time is refused the same way.
+func (h *Handler) previewDraft(c echo.Context, vm GridVM, draft pricing.Grid, refuse func(string) error) error {
+	ctx := c.Request().Context()
+	if err := h.cfg.Grids.ValidateGrid(ctx, draft); err != nil {
+		if msg, ok := gridRefusal(ctx, err); ok {
+			return refuse(msg)
+		}
+		return err
+	}
+	p, _ := tenants.PartnerFrom(ctx)
+	pv, err := h.gridPreview(c, p, draft, c.FormValue("family"), 1, true)
+	if err != nil {
+		return err
+	}
+	vm.Preview = pv
+	return render(c, http.StatusOK, gridPage(vm))
 }
 
 // keepRuleIDs gives edited rules the id of the saved rule of the same scope,
@@ -718,13 +755,13 @@ func (h *Handler) soldFamilies(ctx context.Context, lists [][]pricing.ListPrice)
 // partner's and the margin. Prices are those in force now, or at the grid's
 // start when it is not in force now. A contract grid's products without a
 // matching rule show the partner's default price, as the engine charges.
-func (h *Handler) gridPreview(c echo.Context, p tenants.Partner, g pricing.Grid, family string, page int) (*GridPreview, error) {
+func (h *Handler) gridPreview(c echo.Context, p tenants.Partner, g pricing.Grid, family string, page int, draft bool) (*GridPreview, error) {
 	ctx := c.Request().Context()
 	at := time.Now()
 	if !g.InForce(at) {
 		at = g.ValidFrom
 	}
-	pv := &GridPreview{Version: g.Version, At: at}
+	pv := &GridPreview{Version: g.Version, At: at, Draft: draft}
 	var lists [][]pricing.ListPrice
 	var zones []string
 	for _, zone := range p.AllowedZones {
@@ -793,7 +830,13 @@ func (h *Handler) gridPreview(c echo.Context, p tenants.Partner, g pricing.Grid,
 	pv.Page = min(max(page, 1), pv.Pages)
 	lo := (pv.Page - 1) * gridPreviewPageSize
 	for _, e := range entries[lo:min(lo+gridPreviewPageSize, len(entries))] {
-		q, err := h.cfg.Prices.Quote(ctx, p.ID, g.CustomerID, e.zone, g.Currency, e.slug, at)
+		var q pricing.Quote
+		var err error
+		if draft {
+			q, err = h.cfg.Prices.QuoteDraft(ctx, g, e.zone, e.slug, at)
+		} else {
+			q, err = h.cfg.Prices.Quote(ctx, p.ID, g.CustomerID, e.zone, g.Currency, e.slug, at)
+		}
 		if errors.Is(err, pricing.ErrNoPrice) {
 			continue
 		}
@@ -818,10 +861,10 @@ func previewRow(ctx context.Context, g pricing.Grid, q pricing.Quote) GridPrevie
 		row.MarginPct = i18n.Number(ctx, diff.Div(q.List).Shift(2).StringFixed(1)) + "\u00a0%"
 	}
 	switch {
-	case q.GridID == g.ID:
-		row.Source = "grid"
 	case q.Source == pricing.SourceList:
 		row.Source = "list"
+	case q.GridID == g.ID:
+		row.Source = "grid"
 	default:
 		row.Source = "default"
 	}
