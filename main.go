@@ -265,7 +265,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Invoicing: invoicing.NewService(db, invoicing.EnginePricer(prices), store, invoicing.PlatformUsage(api, store), store,
 			invoicing.WithStripeURL(*stripeURL), invoicing.WithLogger(log)),
 	})
-	go sweepSessions(ctx, store, log)
+	go sweepSessions(ctx, store, tokenService, log)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -347,8 +347,9 @@ func syncEmulatorAccounts(ctx context.Context, store *tenants.Store, emu *emulat
 	return nil
 }
 
-// sweepSessions deletes expired sessions every hour until ctx ends.
-func sweepSessions(ctx context.Context, store *tenants.Store, log *slog.Logger) {
+// sweepSessions deletes expired sessions, and the records of their tokens,
+// every hour until ctx ends.
+func sweepSessions(ctx context.Context, store *tenants.Store, tokenService *tokens.Service, log *slog.Logger) {
 	tick := time.NewTicker(time.Hour)
 	defer tick.Stop()
 	for {
@@ -360,6 +361,11 @@ func sweepSessions(ctx context.Context, store *tenants.Store, log *slog.Logger) 
 				log.Error("sweep sessions", slog.String("error", err.Error()))
 			} else if n > 0 {
 				log.Info("expired sessions deleted", slog.Int64("count", n))
+			}
+			if n, err := tokenService.PruneSessions(ctx, time.Now()); err != nil {
+				log.Error("prune session tokens", slog.String("error", err.Error()))
+			} else if n > 0 {
+				log.Info("expired session tokens deleted", slog.Int64("count", n))
 			}
 		}
 	}
