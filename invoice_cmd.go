@@ -6,14 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/grisaille/grisaille/platform"
-	"github.com/grisaille/grisaille/platform/emulator"
 	"github.com/grisaille/grisaille/pricing"
 	"github.com/grisaille/grisaille/pricing/invoicing"
 	"github.com/grisaille/grisaille/tenants"
@@ -60,19 +56,15 @@ func invoiceCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 
 	base := *platformURL
 	if base == "" {
-		emu, err := emulator.Open(ctx, filepath.Join(*data, "emulator.db"))
+		// The emulator's file, served on a free loopback port for this run.
+		emuCtx, stop := context.WithCancel(ctx)
+		defer stop()
+		emu, url, err := startEmulator(emuCtx, filepath.Join(*data, "emulator.db"), "127.0.0.1:0", log)
 		if err != nil {
 			return err
 		}
 		defer emu.Close()
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return err
-		}
-		srv := &http.Server{Handler: emu.Handler(), ReadHeaderTimeout: 10 * time.Second}
-		go srv.Serve(ln)
-		defer srv.Close()
-		base = "http://" + ln.Addr().String()
+		base = url
 	}
 	api, err := platform.NewClient(platform.Config{BaseURL: base})
 	if err != nil {

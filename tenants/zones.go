@@ -35,7 +35,7 @@ func normalizeZones(zones []string) ([]string, error) {
 	out := make([]string, 0, len(zones))
 	for _, z := range zones {
 		z = strings.ToLower(strings.TrimSpace(z))
-		if !validZone(z) {
+		if !ValidZone(z) {
 			return nil, invalid("zones", MsgZoneInvalid)
 		}
 		if !slices.Contains(out, z) {
@@ -46,8 +46,9 @@ func normalizeZones(zones []string) ([]string, error) {
 	return out, nil
 }
 
-// validZone reports whether z is a well-formed zone name.
-func validZone(z string) bool {
+// ValidZone reports whether z is a well-formed zone name: 1–40 of
+// [a-z0-9-], not starting with a hyphen.
+func ValidZone(z string) bool {
 	if z == "" || len(z) > 40 || z[0] == '-' {
 		return false
 	}

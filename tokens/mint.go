@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/biscuit-auth/biscuit-go/v2"
+
+	"github.com/grisaille/grisaille/tenants"
 )
 
 // Predicates of the vocabulary (docs/tokens.md).
@@ -342,7 +344,7 @@ func narrow(parent, r Restriction, now time.Time) (Restriction, error) {
 	if r.Zones != nil {
 		zones := normalizeSet(r.Zones)
 		for _, z := range zones {
-			if !validZone(z) {
+			if !tenants.ValidZone(z) {
 				return Restriction{}, widen("Zones", MsgInvalidZone)
 			}
 			if parent.Zones != nil && !slices.Contains(parent.Zones, z) {
@@ -384,19 +386,4 @@ func normalizeSet(values []string) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
-}
-
-// validZone reports whether z is a well-formed zone name: 1–40 of
-// [a-z0-9-], not starting with a hyphen (as tenants accepts them).
-func validZone(z string) bool {
-	if z == "" || len(z) > 40 || z[0] == '-' {
-		return false
-	}
-	for i := 0; i < len(z); i++ {
-		c := z[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
