@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -105,17 +106,24 @@ func (h *Handler) RunInvoicing(c echo.Context) error {
 	// short (a restart, say) is finished by the next one without billing
 	// anything twice.
 	runCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), runTimeout)
+	// Once the run reports its first step it is recorded, and the page it
+	// redirects to shows it; a run that ends at once (nothing to do, or a
+	// refusal) is shown too.
 	started := make(chan struct{})
+	var once sync.Once
+	signal := func() { once.Do(func() { close(started) }) }
 	go func() {
 		defer cancel()
-		close(started)
-		if _, err := h.cfg.Invoicing.Run(runCtx, p.ID, period, nil); err != nil && !errors.Is(err, invoicing.ErrRunInProgress) {
+		defer signal()
+		_, err := h.cfg.Invoicing.Run(runCtx, p.ID, period, func(invoicing.Progress) { signal() })
+		if err != nil && !errors.Is(err, invoicing.ErrRunInProgress) {
 			h.cfg.Logger.Error("invoicing run", slog.String("partner", p.Slug), slog.String("period", period), slog.String("error", err.Error()))
 		}
 	}()
-	<-started
-	// Give the run a moment to record itself, so the page shows it at once.
-	time.Sleep(200 * time.Millisecond)
+	select {
+	case <-started:
+	case <-time.After(2 * time.Second):
+	}
 	setFlash(c, "ok", "flash.invoicing_started")
 	return c.Redirect(http.StatusSeeOther, "/admin/invoices?period="+period)
 }
