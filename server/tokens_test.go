@@ -380,3 +380,37 @@ func TestPartnerAttenuatesForCustomer(t *testing.T) {
 		t.Fatalf("the attenuated token does not read: %d", st)
 	}
 }
+
+// TestConsoleAttenuation narrows, from the console, a token the customer
+// holds, and is refused a wider one.
+func TestConsoleAttenuation(t *testing.T) {
+	a := newApp(t)
+	c := a.client(t, "acme.localhost")
+	c.signIn("dev@acme.example")
+	issue := func(parent string, ops ...string) (int, string) {
+		t.Helper()
+		form := url.Values{"_csrf": {c.csrf("/console/tokens")}, "label": {"ci"}, "operations": ops, "days": {"7"}, "parent": {parent}}
+		res, body := c.do(http.MethodPost, "/console/tokens", form)
+		return res.StatusCode, body
+	}
+	st, body := issue("", "org:read", "app:read", "token:write")
+	if st != http.StatusCreated {
+		t.Fatalf("new token: %d", st)
+	}
+	parent := regexpFind(t, body, `data-testid="token-value">([^<]+)<`)
+	st, body = issue(parent, "org:read")
+	if st != http.StatusCreated {
+		t.Fatalf("narrowing a held token: %d\n%s", st, body)
+	}
+	child := regexpFind(t, body, `data-testid="token-value">([^<]+)<`)
+	if !strings.HasPrefix(child, parent[:len(parent)-8]) && len(child) <= len(parent) {
+		t.Errorf("the narrowed token is not the held token with one more block")
+	}
+	if st, _, _ := a.api(t, "acme.localhost", http.MethodGet, "/v2/summary", child, nil); st != http.StatusOK {
+		t.Fatalf("the narrowed token does not read: %d", st)
+	}
+	st, body = issue(child, "org:read", "app:write")
+	if st != http.StatusBadRequest || !strings.Contains(body, "only narrow the operations") {
+		t.Fatalf("widening from the console: got %d, want 400 with a message", st)
+	}
+}

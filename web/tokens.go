@@ -187,14 +187,47 @@ func (h *Handler) CreateConsoleToken(c echo.Context) error {
 	}
 	var tok string
 	if msg == nil {
-		tok, err = h.issueCustomerToken(ctx, s.partner, s.customer, s.user.ID, f, s.zones())
-		h.audit(c, "token.mint", "", err)
-		if err != nil {
+		if parent := strings.TrimSpace(c.FormValue("parent")); parent != "" {
+			// Narrow a token the customer holds rather than mint a new one:
+			// zones left unchecked keep the parent's.
+			r := tokens.Restriction{Organisation: s.customer.OrganisationID, Application: f.Application, Zones: nilIfEmpty(f.Zones),
+				Operations: f.Operations, ExpiresAt: time.Now().Add(time.Duration(f.Days) * 24 * time.Hour).UTC().Truncate(time.Second)}
+			tok, _, err = h.cfg.Tokens.Attenuate(ctx, parent, s.partner.ID,
+				tokens.Principal{PartnerID: s.partner.ID, CustomerID: s.customer.ID, UserID: s.user.ID}, r, f.Label)
+			h.audit(c, "token.attenuate", "", err)
+		} else {
+			tok, err = h.issueCustomerToken(ctx, s.partner, s.customer, s.user.ID, f, s.zones())
+			h.audit(c, "token.mint", "", err)
+		}
+		if msg, err = tokenRefusal(err); err != nil {
 			return err
 		}
 	}
 	vm, err := h.consoleTokensVM(c, f)
 	return tokenResult(c, vm, err, msg, tok)
+}
+
+// nilIfEmpty is nil for an empty list: "no restriction" rather than "none".
+func nilIfEmpty(list []string) []string {
+	if len(list) == 0 {
+		return nil
+	}
+	return list
+}
+
+// tokenRefusal turns a refused mint or attenuation into the message a
+// person reads; other errors are returned as they are.
+func tokenRefusal(err error) (*i18n.Error, error) {
+	var we *tokens.WidenError
+	switch {
+	case err == nil:
+		return nil, nil
+	case errors.As(err, &we):
+		return i18n.NewError(we.MessageID), nil
+	case errors.Is(err, tokens.ErrInvalidToken), errors.Is(err, tokens.ErrRevoked), errors.Is(err, tokens.ErrUnknownToken):
+		return i18n.NewError("token.inspect.invalid"), nil
+	}
+	return nil, err
 }
 
 // RevokeConsoleToken revokes one of the customer's tokens.
@@ -328,13 +361,7 @@ func (h *Handler) IssueCustomerToken(c echo.Context) error {
 			tok, err = h.issueCustomerToken(ctx, p, cust, "", f, custZones)
 		}
 		h.audit(c, "token.attenuate", cust.ID, err)
-		var we *tokens.WidenError
-		switch {
-		case errors.As(err, &we):
-			msg = i18n.NewError(we.MessageID)
-		case errors.Is(err, tokens.ErrInvalidToken), errors.Is(err, tokens.ErrRevoked), errors.Is(err, tokens.ErrUnknownToken):
-			msg = i18n.NewError("token.inspect.invalid")
-		case err != nil:
+		if msg, err = tokenRefusal(err); err != nil {
 			return err
 		}
 	}
