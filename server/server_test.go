@@ -24,6 +24,7 @@ import (
 	"github.com/grisaille/grisaille/platform/emulator"
 	"github.com/grisaille/grisaille/pricing"
 	"github.com/grisaille/grisaille/pricing/invoicing"
+	"github.com/grisaille/grisaille/pricing/invoicing/stripemock"
 	"github.com/grisaille/grisaille/server"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/tokens"
@@ -46,7 +47,7 @@ type app struct {
 
 // withStripe starts a stripe-mock for the app's invoicing.
 func withStripe(t *testing.T) func(*app) {
-	return func(a *app) { a.stripeURL = invoicing.StartStripeMock(t) }
+	return func(a *app) { a.stripeURL = stripemock.Start(t) }
 }
 
 func newApp(t *testing.T, opts ...func(*app)) *app {

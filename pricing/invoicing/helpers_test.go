@@ -22,6 +22,7 @@ import (
 	"github.com/grisaille/grisaille/migrations"
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/pricing/invoicing"
+	"github.com/grisaille/grisaille/pricing/invoicing/stripemock"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/themes"
 )
@@ -183,7 +184,7 @@ type stripeProxy struct {
 // newStripeProxy starts stripe-mock and a proxy in front of it.
 func newStripeProxy(t *testing.T) *stripeProxy {
 	t.Helper()
-	target, err := url.Parse(invoicing.StartStripeMock(t))
+	target, err := url.Parse(stripemock.Start(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,8 @@
-package invoicing
+// Package stripemock runs stripe-mock, Stripe's API mock, on loopback for
+// tests that talk to Stripe: the invoicing tests, the server's and the
+// end-to-end ones. It lives apart from package invoicing so that the
+// portal's binary does not link the testing package.
+package stripemock
 
 import (
 	"bufio"
@@ -11,14 +15,14 @@ import (
 	"time"
 )
 
-// StripeMockEnv names the environment variable that gives the stripe-mock
+// Env names the environment variable that gives the stripe-mock
 // binary's path (.ci/run sets it).
-const StripeMockEnv = "GRISAILLE_STRIPE_MOCK"
+const Env = "GRISAILLE_STRIPE_MOCK"
 
 // stripeMockBinary finds stripe-mock: $GRISAILLE_STRIPE_MOCK, then
 // ~/.cache/grisaille/bin/stripe-mock, then PATH; "" when absent.
 func stripeMockBinary() string {
-	if p := os.Getenv(StripeMockEnv); p != "" {
+	if p := os.Getenv(Env); p != "" {
 		return p
 	}
 	if dir, err := os.UserCacheDir(); err == nil {
@@ -39,7 +43,7 @@ func stripeMockBinary() string {
 	return ""
 }
 
-// StartStripeMock starts stripe-mock for a test, listening on loopback only
+// Start starts stripe-mock for a test, listening on loopback only
 // (HTTP and HTTPS, on ports the system chooses), and returns its HTTP base
 // URL, to give to WithStripeURL. It stops it when the test ends. Without
 // the binary it skips the test, or fails it when the CI environment
@@ -47,11 +51,11 @@ func stripeMockBinary() string {
 //
 // stripe-mock answers fixtures: it validates requests but remembers no
 // object and honours no idempotency key.
-func StartStripeMock(t testing.TB) (baseURL string) {
+func Start(t testing.TB) (baseURL string) {
 	t.Helper()
 	bin := stripeMockBinary()
 	if bin == "" {
-		msg := "stripe-mock not found: set " + StripeMockEnv + ", or run `go install github.com/stripe/stripe-mock@v0.162.0` " +
+		msg := "stripe-mock not found: set " + Env + ", or run `go install github.com/stripe/stripe-mock@v0.162.0` " +
 			"and put it in ~/.cache/grisaille/bin or on PATH"
 		if os.Getenv("CI") != "" {
 			t.Fatal(msg)
