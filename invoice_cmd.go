@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/pricing"
 	"github.com/grisaille/grisaille/pricing/invoicing"
-	"github.com/grisaille/grisaille/tenants"
 )
 
 const invoiceUsage = `Usage:
@@ -43,16 +41,11 @@ func invoiceCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		return errors.New("invoice run: --period YYYY-MM is required")
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	db, err := openDB(ctx, *data)
+	db, store, err := openStore(ctx, *data)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	sealer, err := tenants.OpenSealer(*data, os.Getenv(tenants.SecretKeyEnv))
-	if err != nil {
-		return err
-	}
-	store := tenants.NewStore(db, sealer)
 
 	base := *platformURL
 	if base == "" {

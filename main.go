@@ -157,6 +157,36 @@ func openDB(ctx context.Context, dir string) (*sqlx.DB, error) {
 	return db, nil
 }
 
+// openStore opens the portal's database under dir and the tenants' store
+// on it, whose secrets are sealed with the key from GRISAILLE_SECRET_KEY or
+// dir/secret.key.
+func openStore(ctx context.Context, dir string) (*sqlx.DB, *tenants.Store, error) {
+	db, err := openDB(ctx, dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	sealer, err := tenants.OpenSealer(dir, os.Getenv(tenants.SecretKeyEnv))
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, tenants.NewStore(db, sealer), nil
+}
+
+// openTokens returns the token service on db, with the root key from
+// GRISAILLE_BISCUIT_ROOT_KEY or dir/biscuit-root.key.
+func openTokens(db *sqlx.DB, dir string) (*tokens.Service, *tokens.Keyring, error) {
+	keys, err := tokens.LoadOrCreateKeyring(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, err := tokens.NewService(db, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	return svc, keys, nil
+}
+
 func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	f := newFlags("migrate", stderr)
 	data := f.String("data", "./data", "directory of the SQLite files and keys")
@@ -191,21 +221,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	started := time.Now()
-	db, err := openDB(ctx, *data)
+	db, store, err := openStore(ctx, *data)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	sealer, err := tenants.OpenSealer(*data, os.Getenv("GRISAILLE_SECRET_KEY"))
-	if err != nil {
-		return err
-	}
-	store := tenants.NewStore(db, sealer)
-	keys, err := tokens.LoadOrCreateKeyring(*data)
-	if err != nil {
-		return err
-	}
-	tokenService, err := tokens.NewService(db, keys)
+	tokenService, keys, err := openTokens(db, *data)
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -44,24 +43,15 @@ func tokenCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	if err := f.Parse(args[1:]); err != nil {
 		return err
 	}
-	db, err := openDB(ctx, *data)
+	db, store, err := openStore(ctx, *data)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	keys, err := tokens.LoadOrCreateKeyring(*data)
+	svc, _, err := openTokens(db, *data)
 	if err != nil {
 		return err
 	}
-	svc, err := tokens.NewService(db, keys)
-	if err != nil {
-		return err
-	}
-	sealer, err := tenants.OpenSealer(*data, os.Getenv(tenants.SecretKeyEnv))
-	if err != nil {
-		return err
-	}
-	store := tenants.NewStore(db, sealer)
 	lifetime, err := parseTTL(*ttl)
 	if err != nil {
 		return err
