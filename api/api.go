@@ -91,9 +91,11 @@ func (a *API) callerOf(ctx context.Context) (caller, error) {
 	}
 	c := caller{id: id, partner: p, api: a.cfg.Platform.WithToken(tok)}
 	if id.CustomerID != "" {
-		cust, err := a.cfg.Tenants.Customer(ctx, p.ID, id.CustomerID)
-		if err != nil {
-			return caller{}, err
+		cust, ok := tenants.CustomerFrom(ctx) // resolved by the server's authorization
+		if !ok || cust.ID != id.CustomerID {
+			if cust, err = a.cfg.Tenants.Customer(ctx, p.ID, id.CustomerID); err != nil {
+				return caller{}, err
+			}
 		}
 		c.customer = &cust
 	}
@@ -109,6 +111,9 @@ func (a *API) organisation(ctx context.Context, c caller, org string) (tenants.C
 			return tenants.Customer{}, refuse(http.StatusNotFound, "api.not_found")
 		}
 		return *c.customer, nil
+	}
+	if cust, ok := tenants.CustomerFrom(ctx); ok && cust.OrganisationID == org {
+		return cust, nil // resolved by the server's authorization
 	}
 	cust, err := a.cfg.Tenants.CustomerByOrganisation(ctx, c.partner.ID, org)
 	if errors.Is(err, tenants.ErrNotFound) {

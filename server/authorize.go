@@ -74,7 +74,8 @@ func (s *server) checkZone(c echo.Context, p tenants.Partner, cust tenants.Custo
 }
 
 // authorize checks op with token and the request's facts, and puts the
-// caller's identity in the request context.
+// caller's identity, and the customer in scope (cust), in the request
+// context.
 //
 // An action that names a zone is checked in three steps, so that a caller
 // learns why a zone is refused only once its token has proved who it is:
@@ -108,7 +109,13 @@ func (s *server) authorize(c echo.Context, token, op string, req tokens.Request,
 			return err
 		}
 	}
-	c.SetRequest(c.Request().WithContext(tokens.WithIdentity(ctx, id)))
+	ctx = tokens.WithIdentity(ctx, id)
+	if cust != nil {
+		// Handlers act on the customer resolved here, without looking it
+		// up again.
+		ctx = tenants.WithCustomer(ctx, *cust)
+	}
+	c.SetRequest(c.Request().WithContext(ctx))
 	return nil
 }
 

@@ -215,10 +215,12 @@ func MessageID(err error) (string, bool) {
 	return "", false
 }
 
-// partnerKey and userKey are the context keys of WithPartner and WithUser.
+// partnerKey, userKey and customerKey are the context keys of WithPartner,
+// WithUser and WithCustomer.
 type (
-	partnerKey struct{}
-	userKey    struct{}
+	partnerKey  struct{}
+	userKey     struct{}
+	customerKey struct{}
 )
 
 // WithPartner returns a context carrying the request's partner (tenant).
@@ -241,4 +243,17 @@ func WithUser(ctx context.Context, u User) context.Context {
 func UserFrom(ctx context.Context) (User, bool) {
 	u, ok := ctx.Value(userKey{}).(User)
 	return u, ok
+}
+
+// WithCustomer returns a context carrying the customer a request acts on,
+// once the server has resolved it (the signed-in user's, or the one that
+// owns the organisation an API call names).
+func WithCustomer(ctx context.Context, c Customer) context.Context {
+	return context.WithValue(ctx, customerKey{}, c)
+}
+
+// CustomerFrom returns the customer set by WithCustomer.
+func CustomerFrom(ctx context.Context) (Customer, bool) {
+	c, ok := ctx.Value(customerKey{}).(Customer)
+	return c, ok
 }
