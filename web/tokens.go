@@ -83,6 +83,12 @@ func tokenRows(recs []tokens.Record, names map[string]string, now time.Time) []T
 	return rows
 }
 
+// expiresAt is when a token made from the form expires: its lifetime from
+// now, to the second (Biscuit dates are in seconds).
+func (f TokenForm) expiresAt() time.Time {
+	return time.Now().Add(time.Duration(f.Days) * 24 * time.Hour).UTC().Truncate(time.Second)
+}
+
 // readTokenForm reads and checks a token form: a label, known operations
 // within allowedOps, zones within allowedZones, a lifetime of 1 to 365 days.
 func readTokenForm(c echo.Context, allowedOps, allowedZones []string) (TokenForm, *i18n.Error) {
@@ -121,7 +127,7 @@ func (h *Handler) issueCustomerToken(ctx context.Context, p tenants.Partner, cus
 		zones = customerZones
 	}
 	r := tokens.Restriction{Organisation: cust.OrganisationID, Application: f.Application, Zones: zones,
-		Operations: f.Operations, ExpiresAt: time.Now().Add(time.Duration(f.Days) * 24 * time.Hour).UTC().Truncate(time.Second)}
+		Operations: f.Operations, ExpiresAt: f.expiresAt()}
 	tok, _, err := h.cfg.Tokens.MintSession(ctx, tokens.Principal{PartnerID: p.ID, CustomerID: cust.ID, UserID: userID}, r, f.Label)
 	return tok, err
 }
@@ -136,7 +142,7 @@ func (h *Handler) attenuateForCustomer(ctx context.Context, parent string, p ten
 		zones = customerZones
 	}
 	r := tokens.Restriction{Organisation: cust.OrganisationID, Zones: zones, Operations: f.Operations,
-		ExpiresAt: time.Now().Add(time.Duration(f.Days) * 24 * time.Hour).UTC().Truncate(time.Second)}
+		ExpiresAt: f.expiresAt()}
 	tok, _, err := h.cfg.Tokens.Attenuate(ctx, parent, p.ID, tokens.Principal{PartnerID: p.ID, CustomerID: cust.ID}, r, f.Label)
 	return tok, err
 }
@@ -191,7 +197,7 @@ func (h *Handler) CreateConsoleToken(c echo.Context) error {
 			// Narrow a token the customer holds rather than mint a new one:
 			// zones left unchecked keep the parent's.
 			r := tokens.Restriction{Organisation: s.customer.OrganisationID, Application: f.Application, Zones: nilIfEmpty(f.Zones),
-				Operations: f.Operations, ExpiresAt: time.Now().Add(time.Duration(f.Days) * 24 * time.Hour).UTC().Truncate(time.Second)}
+				Operations: f.Operations, ExpiresAt: f.expiresAt()}
 			tok, _, err = h.cfg.Tokens.Attenuate(ctx, parent, s.partner.ID,
 				tokens.Principal{PartnerID: s.partner.ID, CustomerID: s.customer.ID, UserID: s.user.ID}, r, f.Label)
 			h.audit(c, "token.attenuate", "", err)
