@@ -3,6 +3,7 @@ package pricing
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -129,4 +130,46 @@ func (s *Store) invalidateAll() {
 	defer s.mu.Unlock()
 	s.gen++
 	clear(s.cache)
+}
+
+// Currencies lists the currencies a partner sells in to one customer
+// (customerID "" for its public prices) at instant at: those of the
+// customer's contract grids in force, then those of the partner's default
+// grids in force, each once and in alphabetical order within its group; the
+// default currency when no grid is in force. The first is the currency the
+// customer's prices are shown in.
+func (s *Store) Currencies(ctx context.Context, partnerID, customerID string, at time.Time) ([]string, error) {
+	pg, err := s.partnerGrids(ctx, partnerID)
+	if err != nil {
+		return nil, fmt.Errorf("pricing: currencies of partner %s: %w", partnerID, err)
+	}
+	var contract, public []string
+	for k, gs := range pg.byOwner {
+		if k.customer != "" && k.customer != customerID {
+			continue
+		}
+		for _, g := range gs {
+			if !g.grid.InForce(at) {
+				continue
+			}
+			if k.customer == "" {
+				public = append(public, k.currency)
+			} else {
+				contract = append(contract, k.currency)
+			}
+			break
+		}
+	}
+	slices.Sort(contract)
+	slices.Sort(public)
+	out := contract
+	for _, c := range public {
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	if len(out) == 0 {
+		out = []string{DefaultCurrency}
+	}
+	return out, nil
 }

@@ -119,7 +119,8 @@ func (s *server) handleError(err error, c echo.Context) {
 
 // wantsJSON reports whether the client asked for JSON rather than a page.
 func wantsJSON(r *http.Request) bool {
-	if p := r.URL.Path; strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/v2/") || strings.HasPrefix(p, "/v4/") {
+	if p := r.URL.Path; strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/v2/") || strings.HasPrefix(p, "/v4/") ||
+		strings.HasPrefix(p, "/widgets/") {
 		return true
 	}
 	accept := r.Header.Get("Accept")

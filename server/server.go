@@ -97,6 +97,14 @@ func New(cfg Config) *echo.Echo {
 	e.GET("/.well-known/biscuit-public-key", s.publicKey)
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", static.Handler())))
 
+	// The widgets partners embed on their own sites: served from the
+	// partner's host, to any origin, with no session, cookie or CSRF.
+	wg := e.Group("/widgets", s.resolveTenant)
+	wg.GET("/v1.js", h.WidgetScript)
+	wg.GET("/v1/widgets.css", h.WidgetStylesheet)
+	wg.GET("/v1/theme.css", h.WidgetTheme)
+	wg.GET("/v1/catalogue", h.WidgetCatalogue, middleware.Gzip())
+
 	t := e.Group("", s.resolveTenant, s.loadSession, s.localize, s.csrf())
 	t.GET("/", h.Home)
 	t.GET("/theme.css", h.ThemeCSS)
@@ -125,6 +133,7 @@ func New(cfg Config) *echo.Echo {
 	con.GET("/addons/:addon/delete", h.ConfirmDeleteAddon, addonRead)
 	con.POST("/addons/:addon/delete", h.DeleteAddon, addonWrite)
 	con.GET("/pricing", h.Pricing, s.consoleCan(tokens.OpOrgRead, noZone))
+	con.GET("/widgets/catalogue", h.ConsoleWidgetCatalogue, s.consoleCan(tokens.OpOrgRead, noZone), middleware.Gzip())
 	con.GET("/invoices", h.ConsoleInvoices, s.consoleCan(tokens.OpOrgRead, noZone))
 	tokRead, tokWrite := s.consoleCan(tokens.OpTokenRead, noZone), s.consoleCan(tokens.OpTokenWrite, noZone)
 	con.GET("/tokens", h.ConsoleTokens, tokRead)
@@ -150,6 +159,7 @@ func New(cfg Config) *echo.Echo {
 	adm.GET("/tokens/inspect", h.InspectToken, admRead)
 	adm.POST("/tokens/inspect", h.InspectToken, admRead)
 	adm.GET("/audit", h.AuditLog, admRead)
+	adm.GET("/widgets", h.AdminWidgets, admRead)
 	adm.GET("/invoices", h.AdminInvoices, admRead)
 	adm.POST("/invoices/run", h.RunInvoicing, admWrite)
 	adm.GET("/grids", h.Grids, admRead)

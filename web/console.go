@@ -6,8 +6,10 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"github.com/grisaille/grisaille/components"
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/web/i18n"
@@ -69,9 +71,12 @@ type AddonRow struct {
 type DashboardVM struct {
 	Chrome       Chrome
 	Organisation string
-	Apps         []AppRow
-	Addons       []AddonRow
+	Apps         components.DataTableProps
+	Addons       components.DataTableProps
 }
+
+// dashboardPageSize is how many applications, and add-ons, a dashboard page lists.
+const dashboardPageSize = 50
 
 // Dashboard lists the customer's applications and add-ons.
 func (h *Handler) Dashboard(c echo.Context) error {
@@ -88,17 +93,55 @@ func (h *Handler) Dashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	vm := DashboardVM{Chrome: h.chrome(c, i18n.T(ctx, "console.title")), Organisation: s.customer.Name}
+	var appRows []AppRow
 	for _, a := range apps {
-		vm.Apps = append(vm.Apps, AppRow{ID: a.ID, Name: a.Name, State: a.State, Zone: a.Zone,
+		appRows = append(appRows, AppRow{ID: a.ID, Name: a.Name, State: a.State, Zone: a.Zone,
 			Flavor: flavorRange(a.Instance), Runtime: a.Instance.Variant.Name})
 	}
-	sort.Slice(vm.Apps, func(i, j int) bool { return strings.ToLower(vm.Apps[i].Name) < strings.ToLower(vm.Apps[j].Name) })
+	sort.Slice(appRows, func(i, j int) bool { return strings.ToLower(appRows[i].Name) < strings.ToLower(appRows[j].Name) })
+	var addonRows []AddonRow
 	for _, a := range addons {
-		vm.Addons = append(vm.Addons, AddonRow{ID: a.ID, Name: a.Name, Provider: a.Provider.Name, Plan: a.Plan.Name, Zone: a.Region})
+		addonRows = append(addonRows, AddonRow{ID: a.ID, Name: a.Name, Provider: a.Provider.Name, Plan: a.Plan.Name, Zone: a.Region})
 	}
-	sort.Slice(vm.Addons, func(i, j int) bool { return strings.ToLower(vm.Addons[i].Name) < strings.ToLower(vm.Addons[j].Name) })
+	sort.Slice(addonRows, func(i, j int) bool { return strings.ToLower(addonRows[i].Name) < strings.ToLower(addonRows[j].Name) })
+	vm := DashboardVM{Chrome: h.chrome(c, i18n.T(ctx, "console.title")), Organisation: s.customer.Name}
+	appPage, appPager := paginate(ctx, c.Request().URL, "apps_page", len(appRows), dashboardPageSize)
+	vm.Apps = appsTable(ctx, appRows[appPage.lo:appPage.hi], appPager)
+	addonPage, addonPager := paginate(ctx, c.Request().URL, "addons_page", len(addonRows), dashboardPageSize)
+	vm.Addons = addonsTable(ctx, addonRows[addonPage.lo:addonPage.hi], addonPager)
 	return render(c, http.StatusOK, dashboardPage(vm))
+}
+
+// appsTable lists applications with their state, zone, size and runtime.
+func appsTable(ctx context.Context, apps []AppRow, page components.Pagination) components.DataTableProps {
+	t := components.DataTableProps{TestID: "apps", Empty: i18n.T(ctx, "console.no_apps"), Page: page, Columns: []components.Column{
+		{Label: i18n.T(ctx, "field.name")}, {Label: i18n.T(ctx, "field.state")}, {Label: i18n.T(ctx, "field.zone")},
+		{Label: i18n.T(ctx, "field.flavor")}, {Label: i18n.T(ctx, "field.runtime"), Class: "opt"}}}
+	for _, a := range apps {
+		t.Rows = append(t.Rows, components.Row{Attrs: templ.Attributes{"data-testid": "app-row", "data-app-id": a.ID}, Cells: []components.Cell{
+			{Content: components.Link("/console/apps/"+a.ID, a.Name, templ.Attributes{"data-testid": "app-name"})},
+			{Content: stateBadge(a.State)},
+			{Content: components.Badge(a.Zone, "zone", "app-zone")},
+			{Content: components.Text(a.Flavor)},
+			{Content: components.Text(a.Runtime), Class: "opt"},
+		}})
+	}
+	return t
+}
+
+// addonsTable lists add-ons with their provider, plan and zone.
+func addonsTable(ctx context.Context, addons []AddonRow, page components.Pagination) components.DataTableProps {
+	t := components.DataTableProps{TestID: "addons", Empty: i18n.T(ctx, "console.no_addons"), Page: page, Columns: []components.Column{
+		{Label: i18n.T(ctx, "field.name")}, {Label: i18n.T(ctx, "field.provider")}, {Label: i18n.T(ctx, "field.plan")},
+		{Label: i18n.T(ctx, "field.zone")}, {}}}
+	for _, a := range addons {
+		t.Rows = append(t.Rows, components.Row{Attrs: templ.Attributes{"data-testid": "addon-row"}, Cells: []components.Cell{
+			{Content: components.Text(a.Name)}, {Content: components.Text(a.Provider)}, {Content: components.Text(a.Plan)},
+			{Content: components.Badge(a.Zone, "zone", "")},
+			{Content: components.Link("/console/addons/"+a.ID+"/delete", i18n.T(ctx, "action.delete"), templ.Attributes{"class": "btn small secondary"})},
+		}})
+	}
+	return t
 }
 
 // flavorRange shows an application's flavor, or its scaling range.
@@ -107,16 +150,4 @@ func flavorRange(in platform.AppInstance) string {
 		return in.MinFlavor.Name
 	}
 	return in.MinFlavor.Name + "–" + in.MaxFlavor.Name
-}
-
-// stateClass is the badge style of an application state.
-func stateClass(state string) string {
-	switch state {
-	case platform.StateShouldBeUp:
-		return "badge up"
-	case platform.StateWantsToBeUp:
-		return "badge starting"
-	default:
-		return "badge down"
-	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/grisaille/grisaille/components"
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/web/i18n"
 )
@@ -27,14 +28,21 @@ type NewAddonVM struct {
 	Form      AddonForm
 	Plans     []Option
 	Zones     []Option
-	Error     string
+	// Estimate is the estimator that follows the form's choices.
+	Estimate components.EstimatorProps
+	Error    string
 }
 
 // addonZones lists the zones where a provider's plan can run and the
 // customer may deploy.
 func addonZones(s scope, p platform.AddonProvider) []string {
+	return providerZones(p, s.zones())
+}
+
+// providerZones lists those of zones where one of a provider's plans can run.
+func providerZones(p platform.AddonProvider, zones []string) []string {
 	var out []string
-	for _, z := range s.zones() {
+	for _, z := range zones {
 		if slices.Contains(p.Regions, z) {
 			out = append(out, z)
 			continue
@@ -59,12 +67,23 @@ func (h *Handler) newAddonVM(c echo.Context, s scope, form AddonForm) NewAddonVM
 	}
 	if p, ok := s.cat.Provider(form.Provider); ok {
 		vm.Provider = &p
-		zone := estimateZone(s, form.Zone)
-		currency, _ := h.customerCurrency(ctx, s.partner.ID, s.customer.ID)
-		for _, pl := range p.Plans {
-			vm.Plans = append(vm.Plans, Option{Value: pl.Slug, Label: withEstimate(pl.Name, h.estimate(ctx, s, zone, currency, pl.PriceID))})
+		vm.Chrome.Widgets = true
+		zones := addonZones(s, p)
+		zone := form.Zone
+		if !slices.Contains(zones, zone) && len(zones) > 0 {
+			zone = zones[0]
 		}
-		vm.Zones = zoneOptions(ctx, s.cat, addonZones(s, p))
+		w := h.formWidget(ctx, s, zone)
+		for _, pl := range p.Plans {
+			vm.Plans = append(vm.Plans, Option{Value: pl.Slug, Label: withEstimate(pl.Name, planEstimate(ctx, w.Catalogue, p.ID, pl.Slug))})
+		}
+		plan := form.Plan
+		if plan == "" && len(p.Plans) > 0 {
+			plan = p.Plans[0].Slug
+		}
+		vm.Estimate = components.EstimatorProps{Widget: w, Product: p.ID, Plan: plan, Quantity: 1,
+			Period: components.Period30Days, Form: "new-addon-form", TestID: "estimate"}
+		vm.Zones = zoneOptions(ctx, s.cat, zones)
 	}
 	if vm.Form.Key == "" {
 		vm.Form.Key = newKey()

@@ -8,12 +8,14 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/grisaille/grisaille/components"
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/web/i18n"
 )
@@ -23,14 +25,15 @@ import (
 const opTag = "grisaille-op-"
 
 // Option is one choice of a select field.
-type Option struct {
-	Value, Label string
-}
+type Option = components.Option
 
 // AppForm is what the create-application form sends.
 type AppForm struct {
-	Name, Runtime, Zone, Flavor, Key string
+	Name, Runtime, Zone, Flavor, Instances, Key string
 }
+
+// maxInstances bounds the instances a form may ask for.
+const maxInstances = 40
 
 // NewAppVM is the create-application page.
 type NewAppVM struct {
@@ -39,6 +42,8 @@ type NewAppVM struct {
 	Runtimes []Option
 	Zones    []Option
 	Flavors  []Option
+	// Estimate is the estimator that follows the form's choices.
+	Estimate components.EstimatorProps
 	Error    string
 }
 
@@ -54,7 +59,14 @@ var validKey = regexp.MustCompile(`^[a-f0-9]{32}$`).MatchString
 
 func (h *Handler) newAppVM(c echo.Context, s scope, form AppForm) NewAppVM {
 	ctx := c.Request().Context()
+	if form.Flavor == "" {
+		form.Flavor = "XS"
+	}
+	if form.Instances == "" {
+		form.Instances = "1"
+	}
 	vm := NewAppVM{Chrome: h.chrome(c, i18n.T(ctx, "app.new.title")), Form: form}
+	vm.Chrome.Widgets = true
 	for _, rt := range s.cat.Runtimes() {
 		vm.Runtimes = append(vm.Runtimes, Option{Value: rt.Variant.Slug, Label: rt.Variant.Name})
 	}
@@ -66,24 +78,39 @@ func (h *Handler) newAppVM(c echo.Context, s scope, form AppForm) NewAppVM {
 	if rtSlug == "" {
 		rtSlug = "node"
 	}
-	// Each size shows the customer's own price for 30 days, as an estimate.
-	zone := estimateZone(s, form.Zone)
-	currency, _ := h.customerCurrency(ctx, s.partner.ID, s.customer.ID)
+	// Each size shows the customer's own price for 30 days, as an estimate,
+	// and the estimator the cost of the chosen size and instances.
+	w := h.formWidget(ctx, s, estimateZone(s, form.Zone))
+	qty, err := strconv.Atoi(form.Instances)
+	if err != nil || qty < 1 || qty > maxInstances {
+		qty = 1
+	}
+	vm.Estimate = components.EstimatorProps{Widget: w, Product: rtSlug, Plan: form.Flavor, Quantity: qty,
+		Period: components.Period30Days, Form: "new-app-form", TestID: "estimate"}
 	if rt, ok := s.cat.Runtime(rtSlug); ok {
 		for _, f := range rt.Flavors {
 			if f.Available {
 				vm.Flavors = append(vm.Flavors, Option{Value: f.Name,
-					Label: withEstimate(flavorLabel(ctx, f), h.estimate(ctx, s, zone, currency, f.PriceID))})
+					Label: withEstimate(flavorLabel(ctx, f), planEstimate(ctx, w.Catalogue, rtSlug, f.Name))})
 			}
 		}
 	}
 	if vm.Form.Key == "" {
 		vm.Form.Key = newKey()
 	}
-	if vm.Form.Flavor == "" {
-		vm.Form.Flavor = "XS"
-	}
 	return vm
+}
+
+// formWidget is the state of a create form's estimator in a zone: the
+// customer's catalogue, or the error state when it can't be had.
+func (h *Handler) formWidget(ctx context.Context, s scope, zone string) components.Widget {
+	w, err := h.consoleWidget(ctx, s, zone)
+	if err != nil {
+		h.cfg.Logger.WarnContext(ctx, "estimate", "error", err)
+		return components.Widget{State: components.StateError, Error: i18n.T(ctx, components.MsgErrLoad),
+			Words: widgetWords(ctx), Source: ConsoleCataloguePath}
+	}
+	return w
 }
 
 // zoneOptions labels zones with their city.
@@ -127,8 +154,9 @@ func (h *Handler) CreateApp(c echo.Context) error {
 		Name:    strings.TrimSpace(c.FormValue("name")),
 		Runtime: c.FormValue("runtime"),
 		Zone:    c.FormValue("zone"),
-		Flavor:  c.FormValue("flavor"),
-		Key:     c.FormValue("idempotency_key"),
+		Flavor:    c.FormValue("flavor"),
+		Instances: strings.TrimSpace(c.FormValue("instances")),
+		Key:       c.FormValue("idempotency_key"),
 	}
 	refuse := func(status int, id string, kv ...any) error {
 		vm := h.newAppVM(c, s, form)
@@ -145,13 +173,21 @@ func (h *Handler) CreateApp(c echo.Context) error {
 	if f, ok := rt.Flavor(form.Flavor); !ok || !f.Available {
 		return refuse(http.StatusBadRequest, "app.error.flavor")
 	}
+	instances := 1
+	if form.Instances != "" {
+		n, err := strconv.Atoi(form.Instances)
+		if err != nil || n < 1 || n > maxInstances {
+			return refuse(http.StatusBadRequest, "app.error.instances", "Max", maxInstances)
+		}
+		instances = n
+	}
 	if !validKey(form.Key) {
 		form.Key = newKey()
 	}
 	create := platform.ApplicationCreate{
 		Name: form.Name, Zone: form.Zone, Deploy: "git",
 		InstanceType: rt.Type, InstanceVersion: rt.Version, InstanceVariant: rt.Variant.ID,
-		MinInstances: 1, MaxInstances: 1, MinFlavor: form.Flavor, MaxFlavor: form.Flavor,
+		MinInstances: instances, MaxInstances: instances, MinFlavor: form.Flavor, MaxFlavor: form.Flavor,
 		BuildFlavor: rt.BuildFlavor.Name, Tags: []string{opTag + form.Key},
 	}
 	app, err := h.createOnce(ctx, s, form.Key, "app.create", func() (string, error) {

@@ -112,6 +112,9 @@ type Chrome struct {
 	// Refresh reloads the page every so many seconds (0: never), for pages
 	// that follow work in progress without JavaScript.
 	Refresh int
+	// Widgets loads the widgets' bundle, for pages whose components upgrade
+	// into custom elements where JavaScript runs.
+	Widgets bool
 }
 
 // Flash is a one-time message shown on the next page.

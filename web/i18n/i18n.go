@@ -18,6 +18,8 @@ import (
 
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
+
+	"github.com/grisaille/grisaille/components"
 )
 
 //go:embed locales/*.json
@@ -43,18 +45,30 @@ func NewBundle() (*Bundle, error) {
 		ids[lang] = map[string]bool{}
 		tags = append(tags, language.Make(lang))
 	}
-	// One file per language and area: "en.json", "grids.en.json", …
-	names, err := fs.Glob(locales, "locales/*.json")
-	if err != nil {
-		return nil, fmt.Errorf("i18n: %w", err)
+	// One file per language and area: "en.json", "grids.en.json", …, and
+	// the components' own words ("en.json" under components/locales).
+	type file struct {
+		fsys fs.FS
+		name string
 	}
-	for _, name := range names {
+	var files []file
+	for _, fsys := range []fs.FS{locales, components.Locales} {
+		names, err := fs.Glob(fsys, "locales/*.json")
+		if err != nil {
+			return nil, fmt.Errorf("i18n: %w", err)
+		}
+		for _, n := range names {
+			files = append(files, file{fsys, n})
+		}
+	}
+	for _, f := range files {
+		name := f.name
 		base := strings.TrimSuffix(path.Base(name), ".json")
 		lang := base[strings.LastIndex(base, ".")+1:]
 		if !Supported(lang) {
 			return nil, fmt.Errorf("i18n: %s: unknown language %q", name, lang)
 		}
-		data, err := fs.ReadFile(locales, name)
+		data, err := fs.ReadFile(f.fsys, name)
 		if err != nil {
 			return nil, fmt.Errorf("i18n: read %s: %w", name, err)
 		}
