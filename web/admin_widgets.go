@@ -164,4 +164,3 @@ func (h *Handler) widgetPreview(c echo.Context, p tenants.Partner, f WidgetForm)
 	return components.PriceTable(components.PriceTableProps{Widget: w, Product: f.Product, Period: f.Period,
 		Selectable: true, TestID: "preview"}), ""
 }
-

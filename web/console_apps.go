@@ -151,9 +151,9 @@ func (h *Handler) CreateApp(c echo.Context) error {
 		return err
 	}
 	form := AppForm{
-		Name:    strings.TrimSpace(c.FormValue("name")),
-		Runtime: c.FormValue("runtime"),
-		Zone:    c.FormValue("zone"),
+		Name:      strings.TrimSpace(c.FormValue("name")),
+		Runtime:   c.FormValue("runtime"),
+		Zone:      c.FormValue("zone"),
 		Flavor:    c.FormValue("flavor"),
 		Instances: strings.TrimSpace(c.FormValue("instances")),
 		Key:       c.FormValue("idempotency_key"),
