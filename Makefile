@@ -9,12 +9,14 @@ TEMPL_GO := '*_templ.go'
 
 .PHONY: test check-generated vet run generate build bench
 
-## test: check the generated templ code, vet, and run every test once.
+## test: check the generated templ code, vet, and run every test once (the
+## components/bundle tests fail when the committed widgets' bundle is stale).
 test: check-generated
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...
 
-## check-generated: fail if `go tool templ generate` changes or adds *_templ.go files.
+## check-generated: fail if `go tool templ generate` changes or adds *_templ.go
+## files, or if the widgets' bundle is not what components/elements build to.
 check-generated:
 	@git rev-parse --is-inside-work-tree >/dev/null 2>&1 || { \
 		echo "check-generated: not a git work tree, cannot compare generated files" >&2; exit 1; }
@@ -32,14 +34,23 @@ check-generated:
 		exit 1; \
 	fi
 	@echo "generated templ files are fresh"
+	$(GO) run ./components/bundle >/dev/null
+	@if ! git diff --exit-code --stat -- static/widgets; then \
+		echo "ERROR: the widgets' bundle is stale (static/widgets above)." >&2; \
+		echo "       Run 'make generate' and commit static/widgets." >&2; \
+		exit 1; \
+	fi
+	@echo "widgets' bundle is fresh"
 
 ## run: serve the portal with demo data.
 run:
 	$(GO) run . serve --demo
 
-## generate: regenerate the *_templ.go files from the *.templ files.
+## generate: regenerate the *_templ.go files from the *.templ files, and the
+## widgets' bundle (static/widgets) from components/elements.
 generate:
 	$(GO) tool templ generate
+	$(GO) run ./components/bundle
 
 ## build: build the grisaille binary in the repository root.
 build:

@@ -138,7 +138,10 @@ func (h *Handler) NewApp(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	form := AppForm{Runtime: c.QueryParam("runtime")}
+	// The query may preset the choices (a link from the pricing page, say);
+	// the form checks them when it is sent.
+	form := AppForm{Runtime: c.QueryParam("runtime"), Zone: c.QueryParam("zone"), Flavor: c.QueryParam("flavor"),
+		Instances: c.QueryParam("instances")}
 	return render(c, http.StatusOK, newAppPage(h.newAppVM(c, s, form)))
 }
 

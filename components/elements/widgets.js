@@ -76,7 +76,6 @@ class Widget extends HTMLElement {
       // partner's theme on the shadow root.
       const css = (f) => `<link rel="stylesheet" crossorigin="anonymous" href="${esc(new URL(f, BASE))}">`;
       this.root.innerHTML = (this.dataset.catalogue ? "" : css("theme.css")) + css("widgets.css") + `<div class="gl" part="root"></div>`;
-      this.show("loading");
     }
     this.box = this.root.querySelector(".gl");
     this.root.addEventListener("change", this);
@@ -108,6 +107,7 @@ class Widget extends HTMLElement {
 
   show(state, html = "") {
     this.box.dataset.state = state;
+    if (this.cat && state === "loaded") this.box.dataset.zone = this.cat.zone;
     this.box.innerHTML =
       state === "loading"
         ? `<p class="loading" role="status">${esc(this.t("widget.loading"))}</p>`
