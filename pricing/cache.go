@@ -173,3 +173,12 @@ func (s *Store) Currencies(ctx context.Context, partnerID, customerID string, at
 	}
 	return out, nil
 }
+
+// Generation counts the changes to any grid and to the list prices seen by
+// this process: a price computed under one generation is still right while
+// it lasts, so callers may key copies of prices by it.
+func (s *Store) Generation() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.gen
+}

@@ -53,6 +53,9 @@ type Config struct {
 	PlatformName string
 	// SessionTTL is how long a sign-in lasts (default 12 hours).
 	SessionTTL time.Duration
+	// WidgetCacheTTL is how long an encoded public widget catalogue is
+	// reused: 0 for the default (10 s), negative for never.
+	WidgetCacheTTL time.Duration
 }
 
 // New returns the portal's HTTP handler.
@@ -68,19 +71,20 @@ func New(cfg Config) *echo.Echo {
 	e.HidePort = true
 	e.Server.ReadHeaderTimeout = 10 * time.Second
 	h := web.New(web.Config{
-		Tenants:      cfg.Tenants,
-		Platform:     cfg.Platform,
-		Catalogue:    cfg.Catalogue,
-		Bundle:       cfg.Bundle,
-		Logger:       cfg.Logger,
-		PlatformName: cfg.PlatformName,
-		SessionTTL:   cfg.SessionTTL,
-		Tokens:       cfg.Tokens,
-		Audit:        cfg.Audit,
-		Prices:       cfg.Prices,
-		Grids:        cfg.Grids,
-		PriceList:    cfg.PriceList,
-		Invoicing:    cfg.Invoicing,
+		Tenants:        cfg.Tenants,
+		Platform:       cfg.Platform,
+		Catalogue:      cfg.Catalogue,
+		Bundle:         cfg.Bundle,
+		Logger:         cfg.Logger,
+		PlatformName:   cfg.PlatformName,
+		SessionTTL:     cfg.SessionTTL,
+		Tokens:         cfg.Tokens,
+		Audit:          cfg.Audit,
+		Prices:         cfg.Prices,
+		Grids:          cfg.Grids,
+		PriceList:      cfg.PriceList,
+		Invoicing:      cfg.Invoicing,
+		WidgetCacheTTL: cfg.WidgetCacheTTL,
 	})
 	a := api.New(api.Config{Tenants: cfg.Tenants, Tokens: cfg.Tokens, Platform: cfg.Platform,
 		Catalogue: cfg.Catalogue, Audit: cfg.Audit, Prices: cfg.Prices, Logger: cfg.Logger})
@@ -100,10 +104,17 @@ func New(cfg Config) *echo.Echo {
 	// The widgets partners embed on their own sites: served from the
 	// partner's host, to any origin, with no session, cookie or CSRF.
 	wg := e.Group("/widgets", s.resolveTenant)
-	wg.GET("/v1.js", h.WidgetScript)
-	wg.GET("/v1/widgets.css", h.WidgetStylesheet)
-	wg.GET("/v1/theme.css", h.WidgetTheme)
-	wg.GET("/v1/catalogue", h.WidgetCatalogue, middleware.Gzip())
+	getOnly := func(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+		wg.GET(path, h, m...)
+		wg.Match([]string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}, path, func(c echo.Context) error {
+			c.Response().Header().Set("Allow", http.MethodGet)
+			return echo.ErrMethodNotAllowed
+		})
+	}
+	getOnly("/v1.js", h.WidgetScript)
+	getOnly("/v1/widgets.css", h.WidgetStylesheet)
+	getOnly("/v1/theme.css", h.WidgetTheme)
+	getOnly("/v1/catalogue", h.WidgetCatalogue)
 
 	t := e.Group("", s.resolveTenant, s.loadSession, s.localize, s.csrf())
 	t.GET("/", h.Home)

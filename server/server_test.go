@@ -42,6 +42,7 @@ type app struct {
 	grids          *pricing.Store
 	prices         *pricing.Engine
 	stripeURL      string // a stripe-mock, started when a test asks for it (withStripe)
+	widgetCacheTTL time.Duration
 	platformWrites atomic.Int64
 }
 
@@ -50,7 +51,7 @@ func withStripe(t *testing.T) func(*app) {
 	return func(a *app) { a.stripeURL = stripemock.Start(t) }
 }
 
-func newApp(t *testing.T, opts ...func(*app)) *app {
+func newApp(t testing.TB, opts ...func(*app)) *app {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -119,7 +120,7 @@ func newApp(t *testing.T, opts ...func(*app)) *app {
 	a.audit = audit.NewLog(db)
 	h := server.New(server.Config{Tenants: a.store, Platform: api, Catalogue: platform.NewCatalogue(api, time.Minute),
 		Bundle: bundle, Logger: log, PlatformName: "Clever Cloud", Tokens: a.tokens, Keys: keys, Audit: a.audit,
-		Prices: a.prices, Grids: a.grids, PriceList: a.priceList,
+		Prices: a.prices, Grids: a.grids, PriceList: a.priceList, WidgetCacheTTL: a.widgetCacheTTL,
 		Invoicing: invoicing.NewService(db, invoicing.EnginePricer(a.prices), a.store, invoicing.PlatformUsage(api, a.store), a.store,
 			invoicing.WithStripeURL(a.stripeURL), invoicing.WithLogger(log))})
 	a.srv = httptest.NewServer(h)

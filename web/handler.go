@@ -61,15 +61,23 @@ type Config struct {
 	PriceList *pricing.Catalogue
 	// Invoicing invoices customers through their partner's Stripe account.
 	Invoicing *invoicing.Service
+	// WidgetCacheTTL is how long an encoded public widget catalogue is
+	// reused: 0 for the default (10 s), negative for never.
+	WidgetCacheTTL time.Duration
 }
 
 // Handler serves every page. Build it with New.
 type Handler struct {
 	cfg Config
+	// catalogues keeps the public widget catalogues for a few seconds.
+	catalogues catalogueCache
 }
 
 // New returns the page handlers.
 func New(cfg Config) *Handler {
+	if cfg.WidgetCacheTTL == 0 {
+		cfg.WidgetCacheTTL = catalogueTTL
+	}
 	return &Handler{cfg: cfg}
 }
 

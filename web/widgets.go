@@ -134,6 +134,7 @@ func (h *Handler) widgetCatalogue(ctx context.Context, a widgetAudience, q widge
 		out.Zones = append(out.Zones, components.Zone{ID: z, City: info.City, Country: info.Country})
 	}
 	quoted := map[string]*components.Prices{} // price id → prices, nil when unpriced
+	cpus := map[int]string{}                  // vCPU count → "12 vCPU"
 	price := func(slug string) (*components.Prices, error) {
 		if p, ok := quoted[slug]; ok {
 			return p, nil
@@ -162,8 +163,11 @@ func (h *Handler) widgetCatalogue(ctx context.Context, a widgetAudience, q widge
 				return components.Catalogue{}, err
 			}
 			if p != nil {
+				if _, ok := cpus[f.CPUs]; !ok {
+					cpus[f.CPUs] = loc.T("flavor.cpus", map[string]any{"Count": f.CPUs})
+				}
 				prod.Plans = append(prod.Plans, components.Plan{ID: f.Name, Name: f.Name, Price: *p,
-					Detail: loc.T("flavor.cpus", map[string]any{"Count": f.CPUs}) + " · " + f.Memory.Formatted})
+					Detail: cpus[f.CPUs] + " · " + f.Memory.Formatted})
 			}
 		}
 		if len(prod.Plans) > 0 {

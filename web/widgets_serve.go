@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -27,12 +28,22 @@ type asset struct {
 }
 
 func newAsset(body []byte, contentType string) *asset {
+	etag := contentTag(body)
+	return &asset{body: body, gz: gzipped(body, gzip.BestCompression), etag: etag, hash: strings.Trim(etag, `"`), contentType: contentType}
+}
+
+// gzipped compresses body in memory.
+func gzipped(body []byte, level int) []byte {
 	var b bytes.Buffer
-	w, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
+	w, _ := gzip.NewWriterLevel(&b, level)
 	_, _ = w.Write(body) // writing to memory does not fail
 	_ = w.Close()
-	etag := contentTag(body)
-	return &asset{body: body, gz: b.Bytes(), etag: etag, hash: strings.Trim(etag, `"`), contentType: contentType}
+	return b.Bytes()
+}
+
+// acceptsGzip reports whether the client takes gzip.
+func acceptsGzip(c echo.Context) bool {
+	return strings.Contains(c.Request().Header.Get("Accept-Encoding"), "gzip")
 }
 
 var (
@@ -66,7 +77,7 @@ func (a *asset) serve(c echo.Context) error {
 	if notModified(c, a.etag) {
 		return nil
 	}
-	if strings.Contains(c.Request().Header.Get("Accept-Encoding"), "gzip") {
+	if acceptsGzip(c) {
 		h.Set("Content-Encoding", "gzip")
 		return c.Blob(http.StatusOK, a.contentType, a.gz)
 	}
@@ -133,8 +144,10 @@ func (h *Handler) widgetRefusal(c echo.Context, lang string, we *WidgetError) er
 
 // WidgetCatalogue answers GET /widgets/v1/catalogue: the partner's zones
 // and public prices (its default grid) for any website, with no credentials.
+// The encoded answer is reused for a few seconds (catalogueCache).
 func (h *Handler) WidgetCatalogue(c echo.Context) error {
-	p, _ := tenants.PartnerFrom(c.Request().Context())
+	ctx := c.Request().Context()
+	p, _ := tenants.PartnerFrom(ctx)
 	publicCORS(c)
 	lang := p.Brand.Language
 	if !i18n.Supported(lang) {
@@ -147,7 +160,38 @@ func (h *Handler) WidgetCatalogue(c echo.Context) error {
 	if i18n.Supported(q.Lang) {
 		lang = q.Lang
 	}
-	return h.catalogueJSON(c, widgetAudience{partner: p}, q, lang, "public, max-age=300")
+	now := time.Now()
+	key := catalogueKey(p.ID, p.AllowedZones, p.Brand.Language, h.cfg.Grids.Generation(), q)
+	e, ok := h.catalogues.get(key, now)
+	if !ok {
+		cat, err := h.widgetCatalogue(i18n.WithLocalizer(ctx, h.cfg.Bundle.Localizer(lang)), widgetAudience{partner: p}, q)
+		if errors.As(err, &we) {
+			return h.widgetRefusal(c, lang, we)
+		}
+		if err != nil {
+			return err
+		}
+		body, err := json.Marshal(cat)
+		if err != nil {
+			return err
+		}
+		e = encodedCatalogue{body: body, gz: gzipped(body, gzip.DefaultCompression), etag: contentTag(body)}
+		if h.cfg.WidgetCacheTTL > 0 {
+			e.expires = now.Add(h.cfg.WidgetCacheTTL)
+			h.catalogues.put(key, e, now)
+		}
+	}
+	hd := c.Response().Header()
+	hd.Set("Cache-Control", "public, max-age=300")
+	hd.Add("Vary", "Accept-Encoding")
+	if notModified(c, e.etag) {
+		return nil
+	}
+	if acceptsGzip(c) {
+		hd.Set("Content-Encoding", "gzip")
+		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, e.gz)
+	}
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, e.body)
 }
 
 // ConsoleWidgetCatalogue answers GET /console/widgets/catalogue: what the

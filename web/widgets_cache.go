@@ -1,0 +1,74 @@
+package web
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// catalogueTTL is how long an encoded public catalogue is reused by default. Grid and
+// list-price changes are seen at once (the key holds the grids'
+// generation); the platform's catalogue and other instances' changes within
+// this delay, well under the five minutes browsers may keep the answer.
+const catalogueTTL = 10 * time.Second
+
+// maxCachedCatalogues bounds the cache: partners × zones × currencies ×
+// languages asked for within the TTL.
+const maxCachedCatalogues = 4096
+
+// encodedCatalogue is a public catalogue ready to send.
+type encodedCatalogue struct {
+	body, gz []byte
+	etag     string
+	expires  time.Time
+}
+
+// catalogueCache keeps encoded public catalogues for a short while, so that
+// widgets on busy partner sites cost a map lookup. It is safe for concurrent
+// use.
+type catalogueCache struct {
+	mu      sync.Mutex // guards entries
+	entries map[string]encodedCatalogue
+}
+
+// catalogueKey names one public catalogue: everything its content depends
+// on that can change without a restart.
+func catalogueKey(partnerID string, zones []string, defaultLang string, gen uint64, q widgetQuery) string {
+	var b strings.Builder
+	for _, s := range []string{partnerID, strings.Join(zones, ","), defaultLang, q.Zone, q.Currency, q.Lang} {
+		b.WriteString(s)
+		b.WriteByte('|')
+	}
+	b.WriteString(strconv.FormatUint(gen, 10))
+	return b.String()
+}
+
+func (c *catalogueCache) get(key string, now time.Time) (encodedCatalogue, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok || now.After(e.expires) {
+		return encodedCatalogue{}, false
+	}
+	return e, true
+}
+
+func (c *catalogueCache) put(key string, e encodedCatalogue, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil {
+		c.entries = map[string]encodedCatalogue{}
+	}
+	if len(c.entries) >= maxCachedCatalogues {
+		for k, old := range c.entries {
+			if now.After(old.expires) {
+				delete(c.entries, k)
+			}
+		}
+		if len(c.entries) >= maxCachedCatalogues {
+			clear(c.entries)
+		}
+	}
+	c.entries[key] = e
+}
