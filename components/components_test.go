@@ -210,9 +210,13 @@ func TestDataTable(t *testing.T) {
 	if prev, _ := doc.Find(`[data-testid=pager] a[rel=prev]`).Attr("href"); prev != "/x?page=1" {
 		t.Errorf("previous page link: %q", prev)
 	}
-	p.Page.Pages = 1
+	p.Page = Pagination{Page: 1, Pages: 1, Label: "Page 1 of 1"}
 	if render(t, DataTable(p)).Find(`[data-testid=pager]`).Length() != 0 {
 		t.Errorf("one page shows no pager")
+	}
+	cursor := render(t, DataTable(DataTableProps{Rows: p.Rows, Page: Pagination{NextURL: "/audit?before=x", NextLabel: "Older"}}))
+	if got := cursor.Find(`[data-testid=pager] a[rel=next]`).Text(); got != "Older" {
+		t.Errorf("a list paged by a cursor shows its link: %q", got)
 	}
 }
 
