@@ -305,3 +305,57 @@ func BenchmarkWidgetCatalogue(b *testing.B) {
 		})
 	}
 }
+
+// TestAdminWidgets checks the partner's widgets page: the preview in its
+// brand, server-rendered so that it shows without JavaScript, the snippet
+// on the partner's own host, and a clear message for a choice it does not
+// sell.
+func TestAdminWidgets(t *testing.T) {
+	a := newApp(t)
+	c := a.client(t, "acme.localhost")
+	c.signIn("admin@acme.example")
+	res, page := c.do(http.MethodGet, "/admin/widgets?widget=gl-price-table&zone=rbx&product=node&period=30-days", nil)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("widgets page: %d", res.StatusCode)
+	}
+	snippet := `&lt;script type=&#34;module&#34; src=&#34;http://acme.localhost/widgets/v1.js&#34;&gt;&lt;/script&gt;` + "\n" +
+		`&lt;gl-price-table zone=&#34;rbx&#34; product=&#34;node&#34; period=&#34;30-days&#34; selectable&gt;&lt;/gl-price-table&gt;`
+	if !strings.Contains(page, snippet) {
+		t.Errorf("the snippet is not Acme's: %s", regexpFind(t, page, `(?s)data-testid="snippet"[^>]*>(.*?)</textarea>`))
+	}
+	if !strings.Contains(page, `<gl-price-table`) || !strings.Contains(page, `data-period="30-days">€576.00<`) ||
+		strings.Contains(page, `data-period="hour"`) {
+		t.Errorf("the preview does not show node 2XL at €576.00 per 30 days only")
+	}
+	for query, want := range map[string]string{
+		"widget=gl-zone-picker&zone=mtl":   "The zone “mtl” is not offered here.",
+		"widget=gl-estimator&product=nope": "The product “nope” is not offered here.",
+		"widget=gl-price-table&period=1y":  "The period “1y” is not one of hour, day, 30-days.",
+	} {
+		if _, page := c.do(http.MethodGet, "/admin/widgets?"+query, nil); !strings.Contains(page, want) {
+			t.Errorf("%s: the page does not say %q", query, want)
+		}
+	}
+	// A customer can't reach it.
+	dev := a.client(t, "acme.localhost")
+	dev.signIn("dev@acme.example")
+	if res, _ := dev.do(http.MethodGet, "/admin/widgets", nil); res.StatusCode != http.StatusForbidden {
+		t.Errorf("a customer on the widgets page: got %d, want 403", res.StatusCode)
+	}
+}
+
+// TestPricingWithoutJavaScript follows the zone picker's form, as a browser
+// without JavaScript does: the page shows the chosen zone's prices.
+func TestPricingWithoutJavaScript(t *testing.T) {
+	a := newApp(t)
+	c := a.client(t, "globex.localhost")
+	c.signIn("dev@globex.example")
+	_, page := c.do(http.MethodGet, "/console/pricing?zone=mtl", nil)
+	if !strings.Contains(page, `<form method="get" action="/console/pricing">`) ||
+		!strings.Contains(page, `name="zone" value="mtl" checked`) || !strings.Contains(page, `data-zone="mtl"`) {
+		t.Errorf("the pricing page does not show zone mtl chosen with a working form")
+	}
+	if got := per30Days(t, page, "", "2XL"); got != "456,00\u00a0€" {
+		t.Errorf("2XL in mtl: got %q, want the contract's 456,00 €", got)
+	}
+}
