@@ -76,7 +76,20 @@ func TestCustomerPricing(t *testing.T) {
 func TestPriceSystemAPI(t *testing.T) {
 	a := newApp(t)
 	tok := a.customerToken(t, "acme", "dev@acme.example")
-	st, _, body := a.api(t, "acme.localhost", http.MethodGet, "/v4/billing/price-system?zone_id=par&currency=EUR", tok, nil)
+	got := a.hourlyPrice(t, tok, "acme.localhost", "par", "apps.2XL")
+	if per30 := got.Mul(decimal.NewFromInt(720)).Round(2).StringFixed(2); per30 != "576.00" {
+		t.Fatalf("apps.2XL through the API: %s per hour, %s per 30 days; want 576.00 (Acme's +20 %%)", got, per30)
+	}
+	if st, _, _ := a.api(t, "acme.localhost", http.MethodGet, "/v4/billing/price-system?zone_id=mtl&currency=EUR", tok, nil); st != http.StatusForbidden {
+		t.Fatalf("price system in a zone acme does not sell: got %d, want 403", st)
+	}
+}
+
+// hourlyPrice reads a runtime's hourly price in the platform-compatible
+// price system, as the holder of tok sees it in a zone.
+func (a *app) hourlyPrice(t *testing.T, tok, host, zone, slug string) decimal.Decimal {
+	t.Helper()
+	st, _, body := a.api(t, host, http.MethodGet, "/v4/billing/price-system?zone_id="+zone+"&currency=EUR", tok, nil)
 	if st != http.StatusOK {
 		t.Fatalf("price system: %d %s", st, body)
 	}
@@ -90,20 +103,15 @@ func TestPriceSystemAPI(t *testing.T) {
 	if err := json.Unmarshal(body, &ps); err != nil {
 		t.Fatal(err)
 	}
-	var price string
 	for _, r := range ps.Runtime {
-		if r.SlugID == "apps.2XL" {
-			price = string(r.Price)
+		if r.SlugID == slug {
+			p, err := decimal.NewFromString(string(r.Price))
+			if err != nil {
+				t.Fatalf("%s price %q: %v", slug, r.Price, err)
+			}
+			return p
 		}
 	}
-	got, err := decimal.NewFromString(price)
-	if err != nil {
-		t.Fatalf("apps.2XL price %q: %v", price, err)
-	}
-	if per30 := got.Mul(decimal.NewFromInt(720)).Round(2).StringFixed(2); per30 != "576.00" {
-		t.Fatalf("apps.2XL through the API: %s per hour, %s per 30 days; want 576.00 (Acme's +20 %%)", price, per30)
-	}
-	if st, _, _ := a.api(t, "acme.localhost", http.MethodGet, "/v4/billing/price-system?zone_id=mtl&currency=EUR", tok, nil); st != http.StatusForbidden {
-		t.Fatalf("price system in a zone acme does not sell: got %d, want 403", st)
-	}
+	t.Fatalf("no %s in the price system", slug)
+	return decimal.Zero
 }

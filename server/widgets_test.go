@@ -243,30 +243,8 @@ func TestOneEngine(t *testing.T) {
 
 	// The price system: the hourly price, times 720 hours rounded as the
 	// price tables round it, times the instances.
-	tok := a.customerToken(t, "acme", "dev@acme.example")
-	st, _, raw := a.api(t, "acme.localhost", http.MethodGet, "/v4/billing/price-system?zone_id=par&currency=EUR", tok, nil)
-	if st != http.StatusOK {
-		t.Fatalf("price system: %d", st)
-	}
-	var ps struct {
-		Runtime []struct {
-			SlugID string          `json:"slug_id"`
-			Price  json.RawMessage `json:"price"`
-		} `json:"runtime"`
-	}
-	if err := json.Unmarshal(raw, &ps); err != nil {
-		t.Fatal(err)
-	}
-	var api string
-	for _, r := range ps.Runtime {
-		if r.SlugID == "apps.2XL" {
-			hourly, err := decimal.NewFromString(string(r.Price))
-			if err != nil {
-				t.Fatal(err)
-			}
-			api = hourly.Mul(decimal.NewFromInt(720)).Round(2).Mul(decimal.NewFromInt(3)).StringFixed(2)
-		}
-	}
+	hourly := a.hourlyPrice(t, a.customerToken(t, "acme", "dev@acme.example"), "acme.localhost", "par", "apps.2XL")
+	api := hourly.Mul(decimal.NewFromInt(720)).Round(2).Mul(decimal.NewFromInt(3)).StringFixed(2)
 	if estimator != "1728.00" || console != "€1,728.00" || api != "1728.00" {
 		t.Errorf("three 2XL for 30 days: estimator %s, console %s, price system %s; want 1728.00 everywhere", estimator, console, api)
 	}

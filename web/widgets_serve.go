@@ -74,14 +74,20 @@ func (a *asset) serve(c echo.Context) error {
 	} else {
 		h.Set("Cache-Control", "public, max-age=3600, stale-while-revalidate=86400")
 	}
-	if notModified(c, a.etag) {
+	return sendVersion(c, a.etag, a.contentType, a.body, a.gz)
+}
+
+// sendVersion answers 304 when the client holds the version etag, else the
+// body, gzip-compressed (gz) when the client takes it.
+func sendVersion(c echo.Context, etag, contentType string, body, gz []byte) error {
+	if notModified(c, etag) {
 		return nil
 	}
 	if acceptsGzip(c) {
-		h.Set("Content-Encoding", "gzip")
-		return c.Blob(http.StatusOK, a.contentType, a.gz)
+		c.Response().Header().Set("Content-Encoding", "gzip")
+		return c.Blob(http.StatusOK, contentType, gz)
 	}
-	return c.Blob(http.StatusOK, a.contentType, a.body)
+	return c.Blob(http.StatusOK, contentType, body)
 }
 
 // WidgetScript serves the widgets' bundle.
@@ -184,14 +190,7 @@ func (h *Handler) WidgetCatalogue(c echo.Context) error {
 	hd := c.Response().Header()
 	hd.Set("Cache-Control", "public, max-age=300")
 	hd.Add("Vary", "Accept-Encoding")
-	if notModified(c, e.etag) {
-		return nil
-	}
-	if acceptsGzip(c) {
-		hd.Set("Content-Encoding", "gzip")
-		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, e.gz)
-	}
-	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, e.body)
+	return sendVersion(c, e.etag, echo.MIMEApplicationJSON, e.body, e.gz)
 }
 
 // ConsoleWidgetCatalogue answers GET /console/widgets/catalogue: what the
