@@ -32,7 +32,8 @@ type WidgetForm struct {
 func (f WidgetForm) attrs() [][2]string {
 	var out [][2]string
 	for _, kv := range [][2]string{{"zone", f.Zone}, {"currency", f.Currency}, {"lang", f.Lang}, {"product", f.Product}, {"period", f.Period}} {
-		if kv[1] == "" || (kv[0] == "product" && f.Widget == widgetZonePicker) || (kv[0] == "period" && f.Widget == widgetZonePicker) {
+		// A zone picker shows zones only: product and period mean nothing to it.
+		if kv[1] == "" || f.Widget == widgetZonePicker && (kv[0] == "product" || kv[0] == "period") {
 			continue
 		}
 		out = append(out, kv)
@@ -73,12 +74,12 @@ func (h *Handler) AdminWidgets(c echo.Context) error {
 	}
 	vm := AdminWidgetsVM{Chrome: h.chrome(c, i18n.T(ctx, "widgets.title")), Form: f}
 	vm.Chrome.Widgets = true
-	any := func(label string) []Option { return []Option{{Value: "", Label: label}} }
+	defaultOption := func(label string) []Option { return []Option{{Value: "", Label: label}} }
 	for _, w := range widgetNames {
 		vm.Widgets = append(vm.Widgets, Option{Value: w, Label: i18n.T(ctx, "widgets.kind."+strings.TrimPrefix(w, "gl-"))})
 	}
-	vm.Langs = append(any(i18n.T(ctx, "widgets.default")), Option{Value: "en", Label: i18n.T(ctx, "lang.name.en")}, Option{Value: "fr", Label: i18n.T(ctx, "lang.name.fr")})
-	vm.Periods = any(i18n.T(ctx, "widgets.default"))
+	vm.Langs = append(defaultOption(i18n.T(ctx, "widgets.default")), Option{Value: "en", Label: i18n.T(ctx, "lang.name.en")}, Option{Value: "fr", Label: i18n.T(ctx, "lang.name.fr")})
+	vm.Periods = defaultOption(i18n.T(ctx, "widgets.default"))
 	for _, per := range components.Periods {
 		vm.Periods = append(vm.Periods, Option{Value: per, Label: i18n.T(ctx, "widget.per."+per)})
 	}
@@ -88,15 +89,15 @@ func (h *Handler) AdminWidgets(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	vm.Zones = any(i18n.T(ctx, "widgets.default"))
+	vm.Zones = defaultOption(i18n.T(ctx, "widgets.default"))
 	for _, z := range base.Zones {
 		vm.Zones = append(vm.Zones, Option{Value: z.ID, Label: z.Label()})
 	}
-	vm.Currencies = any(i18n.T(ctx, "widgets.default"))
+	vm.Currencies = defaultOption(i18n.T(ctx, "widgets.default"))
 	for _, cur := range base.Currencies {
 		vm.Currencies = append(vm.Currencies, Option{Value: cur, Label: cur})
 	}
-	vm.Products = any(i18n.T(ctx, "widgets.all_sizes"))
+	vm.Products = defaultOption(i18n.T(ctx, "widgets.all_sizes"))
 	for _, pr := range base.Products {
 		vm.Products = append(vm.Products, Option{Value: pr.ID, Label: pr.Name})
 	}
