@@ -391,6 +391,27 @@ func TestConsoleWidgets(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// JavaScript: the pricing page's widgets upgrade in place; a zone
+	// chosen in the picker applies at once, with no reload.
+	run(t, ctx, "open the pricing page", chromedp.Navigate(p.URL(acme, "/console/pricing")))
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!!customElements.get("gl-zone-picker") && document.querySelector("[data-testid=zone-picker]").shadowRoot.querySelector("button.show")?.hidden === true`,
+		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("the zone picker did not upgrade in place (its submit button is still shown): %v", err)
+	}
+	eval[bool](t, ctx, "mark the page", `(window.notReloaded = true)`)
+	run(t, ctx, "choose Singapore", chromedp.Click(chromedp.JSPath(`document.querySelector("[data-testid=zone-picker]").shadowRoot.querySelector('input[value="sgp"]')`)))
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector("[data-testid=runtime-prices]").shadowRoot.querySelector(".gl[data-state=loaded]")?.dataset.zone === "sgp"`,
+		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("the price table did not follow the zone picker to sgp: %v", err)
+	}
+	if !eval[bool](t, ctx, "the page", `window.notReloaded === true`) {
+		t.Errorf("choosing a zone reloaded the page")
+	}
+	if got := eval[string](t, ctx, "2XL in sgp", `document.querySelector("[data-testid=runtime-prices]").shadowRoot.querySelector('tr[data-plan="2XL"] td[data-period="30-days"]').textContent`); got != "€576.00" {
+		t.Errorf("2XL in sgp per 30 days: %q, want the customer's €576.00", got)
+	}
+	checkAccessibility(t, ctx, "the pricing page")
+
 	// JavaScript: the estimator follows the flavor and instances live.
 	run(t, ctx, "open the create form", chromedp.Navigate(p.URL(acme, "/console/apps/new?runtime=node")),
 		chromedp.WaitVisible(chromedp.CSS(`form[data-testid=new-app-form]`)))

@@ -171,7 +171,7 @@ class PriceTable extends Widget {
     const list = plans(cat, product);
     if (!list.length) return this.show("loaded", `<p class="empty">${esc(this.t("widget.empty"))}</p>`);
     const sel = this.hasAttribute("selectable");
-    const head = periods.map((p) => `<th scope="col" class="num">${esc(this.t("widget.per." + p))}</th>`).join("");
+    const head = periods.map((p) => `<th scope="col" class="num" data-period="${p}">${esc(this.t("widget.per." + p))}</th>`).join("");
     const rows = list
       .map(
         (pl) =>
@@ -183,7 +183,7 @@ class PriceTable extends Widget {
           `</tr>`,
       )
       .join("");
-    this.show("loaded", `<table><thead><tr><th scope="col">${esc(this.t("widget.plan"))}</th>${head}</tr></thead><tbody>${rows}</tbody></table>`);
+    this.show("loaded", `<table class="${period ? "one" : "all"}"><thead><tr><th scope="col">${esc(this.t("widget.plan"))}</th>${head}</tr></thead><tbody>${rows}</tbody></table>`);
   }
 
   handleEvent(e) {
