@@ -32,14 +32,23 @@ func newAsset(body []byte, contentType string) *asset {
 	return &asset{body: body, gz: gzipped(body, gzip.BestCompression), etag: etag, hash: strings.Trim(etag, `"`), contentType: contentType}
 }
 
-// gzipped compresses body in memory.
+// gzipped compresses body in memory; level is one of gzip's.
 func gzipped(body []byte, level int) []byte {
 	var b bytes.Buffer
-	w, _ := gzip.NewWriterLevel(&b, level)
+	w, ok := gzipWriters[level].Get().(*gzip.Writer)
+	if !ok {
+		w, _ = gzip.NewWriterLevel(&b, level) // a known level: no error
+	} else {
+		w.Reset(&b)
+	}
 	_, _ = w.Write(body) // writing to memory does not fail
 	_ = w.Close()
+	gzipWriters[level].Put(w)
 	return b.Bytes()
 }
+
+// gzipWriters keeps gzip writers (large buffers) per compression level.
+var gzipWriters = map[int]*sync.Pool{gzip.BestCompression: {}, gzip.DefaultCompression: {}}
 
 // acceptsGzip reports whether the client takes gzip.
 func acceptsGzip(c echo.Context) bool {
