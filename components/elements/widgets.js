@@ -78,6 +78,8 @@ class Widget extends HTMLElement {
       this.root.innerHTML = (this.dataset.catalogue ? "" : css("theme.css")) + css("widgets.css") + `<div class="gl" part="root"></div>`;
     }
     this.box = this.root.querySelector(".gl");
+    // A server-rendered widget shows its product already.
+    if (this.box.dataset.state === "loaded") this.seen = this.getAttribute("product");
     this.root.addEventListener("change", this);
     this.root.addEventListener("input", this);
     this.root.addEventListener("click", this);
@@ -147,7 +149,13 @@ class Widget extends HTMLElement {
       return known ? this.fail(e.id, this.getAttribute(e.field)) : this.fail("widget.error.load");
     }
     const product = this.getAttribute("product");
-    if (product && !plans(this.cat, product)) return this.fail("widget.error.product", product);
+    if (product && !plans(this.cat, product)) {
+      // A product shown before is just not sold in this zone; one never
+      // seen is a mistake in the attribute.
+      if (this.seen !== product) return this.fail("widget.error.product", product);
+      return this.show("loaded", `<p class="empty">${esc(this.t("widget.empty"))}</p>`);
+    }
+    this.seen = product || this.seen;
     try {
       this.render();
     } catch {
