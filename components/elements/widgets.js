@@ -141,13 +141,20 @@ class Widget extends HTMLElement {
     const url = new URL(own || "catalogue", own ? location.href : BASE);
     url.search = q;
     if (!this.cat) this.show("loading");
+    // Only the newest request paints: an older answer arriving late (a zone
+    // chosen, then another) is dropped.
+    const seq = (this.seq = (this.seq || 0) + 1);
+    let cat;
     try {
-      this.cat = await load(url.href, !!own);
+      cat = await load(url.href, !!own);
     } catch (e) {
+      if (seq !== this.seq) return;
       this.cat = null;
       const known = e && WORDS.en[e.id] && e.field;
       return known ? this.fail(e.id, this.getAttribute(e.field)) : this.fail("widget.error.load");
     }
+    if (seq !== this.seq) return;
+    this.cat = cat;
     const product = this.getAttribute("product");
     if (product && !plans(this.cat, product)) {
       // A product shown before is just not sold in this zone; one never
