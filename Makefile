@@ -7,13 +7,31 @@ GO ?= go
 # the tree builds without a generate step; `make test` checks they are fresh.
 TEMPL_GO := '*_templ.go'
 
-.PHONY: test check-generated vet run generate build bench
+.PHONY: test test-postgres check-generated vet run generate build bench
 
-## test: check the generated templ code, vet, and run every test once (the
-## components/bundle tests fail when the committed widgets' bundle is stale).
+## test: check the generated templ code, vet, and run every test once on
+## SQLite, then again on PostgreSQL where GRISAILLE_TEST_POSTGRES names a
+## server (the components/bundle tests fail when the committed widgets'
+## bundle is stale).
 test: check-generated
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 15m ./...
+	GRISAILLE_TEST_DB=sqlite $(GO) test -count=1 -timeout 15m ./...
+	@$(MAKE) --no-print-directory test-postgres
+
+## test-postgres: every test on PostgreSQL, each in a schema of its own on the
+## server GRISAILLE_TEST_POSTGRES names; mandatory when CI is set.
+test-postgres:
+	@if [ -n "$$GRISAILLE_TEST_POSTGRES" ]; then \
+		echo "running every test again on PostgreSQL"; \
+		GRISAILLE_TEST_DB=postgres $(GO) test -count=1 -timeout 15m ./...; \
+	elif [ -n "$$CI" ] && [ "$$CI" != "false" ] && [ "$$CI" != "0" ]; then \
+		echo "ERROR: CI is set and GRISAILLE_TEST_POSTGRES is not: the tests must run on PostgreSQL too." >&2; \
+		echo "       Start a server with: export GRISAILLE_TEST_POSTGRES=\"\$$(.ci/postgres)\"" >&2; \
+		exit 1; \
+	else \
+		echo "skipping the PostgreSQL run: GRISAILLE_TEST_POSTGRES is unset"; \
+		echo "(apt-get install postgresql, then export GRISAILLE_TEST_POSTGRES=\"\$$(.ci/postgres)\")"; \
+	fi
 
 ## check-generated: fail if `go tool templ generate` changes or adds *_templ.go
 ## files, or if the widgets' bundle is not what components/elements build to.

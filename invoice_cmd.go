@@ -29,7 +29,7 @@ func invoiceCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		return errors.New("invoice: want the subcommand run")
 	}
 	f := newFlags("invoice run", stderr)
-	data := f.String("data", "./data", "directory of the SQLite files and keys")
+	st := storageFlags(f)
 	period := f.String("period", "", "the month to invoice, YYYY-MM (UTC)")
 	partner := f.String("partner", "", "invoice only this partner (slug); all partners when empty")
 	stripeURL := f.String("stripe-url", "", "send every Stripe call to this base URL (a local stripe-mock, say); api.stripe.com when empty")
@@ -41,7 +41,7 @@ func invoiceCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		return errors.New("invoice run: --period YYYY-MM is required")
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	db, store, err := openStore(ctx, *data)
+	db, store, err := openStore(ctx, st)
 	if err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func invoiceCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		// The emulator's file, served on a free loopback port for this run.
 		emuCtx, stop := context.WithCancel(ctx)
 		defer stop()
-		emu, url, err := startEmulator(emuCtx, filepath.Join(*data, "emulator.db"), "127.0.0.1:0", log)
+		emu, url, err := startEmulator(emuCtx, filepath.Join(st.dir(), "emulator.db"), "127.0.0.1:0", log)
 		if err != nil {
 			return err
 		}

@@ -141,12 +141,39 @@ func (f flags) logger(stderr io.Writer) func() (*slog.Logger, error) {
 	}
 }
 
-// openDB opens the portal's database under dir and migrates it.
-func openDB(ctx context.Context, dir string) (*sqlx.DB, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+// storage is where a command keeps its state: the data directory (keys,
+// the emulator's file, and the SQLite database unless --database names
+// another) and the database.
+type storage struct {
+	data, database *string
+}
+
+// storageFlags adds --data and --database to f.
+func storageFlags(f flags) storage {
+	return storage{
+		data: f.String("data", "./data", "directory of the keys and of the SQLite files"),
+		database: f.String("database", "", "the portal's database: a SQLite file, or a postgres:// URL for several instances; "+
+			"empty is grisaille.db under --data"),
+	}
+}
+
+// dir is the data directory.
+func (s storage) dir() string { return *s.data }
+
+// name is the database to open: --database, else the SQLite file under --data.
+func (s storage) name() string {
+	if *s.database != "" {
+		return *s.database
+	}
+	return filepath.Join(*s.data, "grisaille.db")
+}
+
+// openDB opens the portal's database and migrates it.
+func openDB(ctx context.Context, st storage) (*sqlx.DB, error) {
+	if err := os.MkdirAll(st.dir(), 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	db, err := migrations.OpenSQLite(filepath.Join(dir, "grisaille.db"))
+	db, err := migrations.Open(ctx, st.name())
 	if err != nil {
 		return nil, err
 	}
@@ -157,15 +184,15 @@ func openDB(ctx context.Context, dir string) (*sqlx.DB, error) {
 	return db, nil
 }
 
-// openStore opens the portal's database under dir and the tenants' store
-// on it, whose secrets are sealed with the key from GRISAILLE_SECRET_KEY or
-// dir/secret.key.
-func openStore(ctx context.Context, dir string) (*sqlx.DB, *tenants.Store, error) {
-	db, err := openDB(ctx, dir)
+// openStore opens the portal's database and the tenants' store on it,
+// whose secrets are sealed with the key from GRISAILLE_SECRET_KEY or
+// secret.key under the data directory.
+func openStore(ctx context.Context, st storage) (*sqlx.DB, *tenants.Store, error) {
+	db, err := openDB(ctx, st)
 	if err != nil {
 		return nil, nil, err
 	}
-	sealer, err := tenants.OpenSealer(dir, os.Getenv(tenants.SecretKeyEnv))
+	sealer, err := tenants.OpenSealer(st.dir(), os.Getenv(tenants.SecretKeyEnv))
 	if err != nil {
 		db.Close()
 		return nil, nil, err
@@ -189,23 +216,23 @@ func openTokens(db *sqlx.DB, dir string) (*tokens.Service, *tokens.Keyring, erro
 
 func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	f := newFlags("migrate", stderr)
-	data := f.String("data", "./data", "directory of the SQLite files and keys")
+	st := storageFlags(f)
 	if err := f.Parse(args); err != nil {
 		return err
 	}
-	db, err := openDB(ctx, *data)
+	db, err := openDB(ctx, st)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	fmt.Fprintln(stdout, "database schema is up to date:", filepath.Join(*data, "grisaille.db"))
+	fmt.Fprintln(stdout, "database schema is up to date:", migrations.Redact(st.name()))
 	return nil
 }
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	f := newFlags("serve", stderr)
 	addr := f.String("addr", "127.0.0.1:8080", "address the portal listens on")
-	data := f.String("data", "./data", "directory of the SQLite files and keys")
+	st := storageFlags(f)
 	withDemo := f.Bool("demo", false, "seed the demo partners, users and applications when missing")
 	platformURL := f.String("platform-url", "", "base URL of the real platform API; empty runs the in-process emulator")
 	platformToken := f.String("platform-token", "", "platform API token for the demo partners when --platform-url is set")
@@ -221,12 +248,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	started := time.Now()
-	db, store, err := openStore(ctx, *data)
+	db, store, err := openStore(ctx, st)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	tokenService, keys, err := openTokens(db, *data)
+	tokenService, keys, err := openTokens(db, st.dir())
 	if err != nil {
 		return err
 	}
@@ -234,7 +261,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	baseURL := *platformURL
 	var emu *emulator.Emulator
 	if baseURL == "" {
-		emu, baseURL, err = startEmulator(ctx, filepath.Join(*data, "emulator.db"), *emulatorAddr, log)
+		emu, baseURL, err = startEmulator(ctx, filepath.Join(st.dir(), "emulator.db"), *emulatorAddr, log)
 		if err != nil {
 			return err
 		}
@@ -292,7 +319,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	log.Info("portal listening", slog.String("addr", "http://"+ln.Addr().String()), slog.String("platform", baseURL),
+	log.Info("portal listening", slog.String("addr", "http://"+ln.Addr().String()), slog.String("platform", baseURL), slog.String("database", migrations.Redact(st.name())),
 		slog.Duration("startup", time.Since(started)))
 	return serveUntilDone(ctx, srv, ln, log)
 }

@@ -30,7 +30,7 @@ func tokenCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 		return errors.New("token: no subcommand given")
 	}
 	f := newFlags("token "+args[0], stderr)
-	data := f.String("data", "./data", "directory of the SQLite files and keys")
+	st := storageFlags(f)
 	partner := f.String("partner", "", "partner slug")
 	customer := f.String("customer", "", "email of a customer's user: mint that customer's token")
 	label := f.String("label", "", "what the token is for, shown in the admin")
@@ -43,12 +43,12 @@ func tokenCommand(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	if err := f.Parse(args[1:]); err != nil {
 		return err
 	}
-	db, store, err := openStore(ctx, *data)
+	db, store, err := openStore(ctx, st)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	svc, _, err := openTokens(db, *data)
+	svc, _, err := openTokens(db, st.dir())
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/grisaille/grisaille/audit"
-	"github.com/grisaille/grisaille/migrations"
+	"github.com/grisaille/grisaille/migrations/dbtest"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/themes"
 )
@@ -22,14 +21,7 @@ import (
 // newDB opens a migrated database in a temporary directory.
 func newDB(t *testing.T) *sqlx.DB {
 	t.Helper()
-	db, err := migrations.OpenSQLite(filepath.Join(t.TempDir(), "audit.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := migrations.Up(context.Background(), db); err != nil {
-		t.Fatal(err)
-	}
+	db := dbtest.Open(t)
 	return db
 }
 

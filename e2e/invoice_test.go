@@ -67,6 +67,7 @@ func TestInvoiceRunCLI(t *testing.T) {
 
 	run := func() string {
 		cmd := exec.Command(buildPortal(t), "invoice", "run", "--data", p.Data, "--period", period, "--stripe-url", stripeURL)
+		cmd.Env = p.env()
 		var out, errOut bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errOut
 		if err := cmd.Run(); err != nil {

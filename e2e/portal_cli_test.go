@@ -16,6 +16,7 @@ func (p *portal) grisaille(t *testing.T, args ...string) string {
 	// grisaille token SUBCOMMAND --data DIR ...
 	full := append(append(append([]string{}, args[:2]...), "--data", p.Data), args[2:]...)
 	cmd := exec.Command(buildPortal(t), full...)
+	cmd.Env = p.env()
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {

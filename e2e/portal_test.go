@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/grisaille/grisaille/migrations/dbtest"
 )
 
 // binary is the grisaille command built once for the package's tests.
@@ -60,7 +62,15 @@ func freePort(t testing.TB) string {
 type portal struct {
 	Port string
 	Data string
-	logs *bytes.Buffer
+	// Database is the portal's database: a SQLite file under Data, or a
+	// PostgreSQL schema of its own when the tests run on PostgreSQL.
+	Database string
+	logs     *bytes.Buffer
+}
+
+// env is the environment of the portal's commands: its database.
+func (p *portal) env() []string {
+	return append(os.Environ(), "GRISAILLE_DATABASE="+p.Database)
 }
 
 // URL returns the address of path on the partner served at host.
@@ -75,12 +85,13 @@ func startPortal(t testing.TB, extra ...string) *portal {
 	t.Helper()
 	bin := buildPortal(t)
 	p := &portal{Port: freePort(t), Data: t.TempDir(), logs: &bytes.Buffer{}}
+	p.Database = dbtest.Database(t, p.Data, "grisaille.db")
 	args := append([]string{"serve", "--demo", "--addr", "127.0.0.1:" + p.Port,
 		"--emulator-addr", "127.0.0.1:" + freePort(t), "--data", p.Data}, extra...)
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout = p.logs
 	cmd.Stderr = p.logs
-	cmd.Env = append(os.Environ(), "GRISAILLE_LOG_LEVEL=warn")
+	cmd.Env = append(p.env(), "GRISAILLE_LOG_LEVEL=warn")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

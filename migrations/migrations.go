@@ -1,9 +1,12 @@
 // Package migrations holds the portal's SQL schema, as numbered, append-only
-// goose migrations embedded in the binary, and opens the database they run on.
+// goose migrations embedded in the binary, and opens the database they run on:
+// a SQLite file (the embedded default, one machine) or a PostgreSQL server
+// (several instances), through pgx's database/sql driver.
 //
-// The SQL is portable: it runs on SQLite (the embedded default) and on
-// PostgreSQL. Queries live in the package that owns each table; this package
-// only creates and evolves the tables.
+// The SQL is portable: it runs on both. Queries live in the package that owns
+// each table, written with ? placeholders that sqlx's Rebind turns into $n for
+// PostgreSQL; what differs between the two dialects is in this package
+// (dialect.go), and nowhere else.
 package migrations
 
 import (
@@ -12,7 +15,10 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"strings"
+	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL, driver "pgx"
 	"github.com/jmoiron/sqlx"
 	_ "github.com/mattn/go-sqlite3" // the embedded default driver
 	"github.com/pressly/goose/v3"
@@ -43,6 +49,42 @@ func OpenSQLite(path string) (*sqlx.DB, error) {
 	return db, nil
 }
 
+// Open opens the database named by database: a postgres:// (or
+// postgresql://) URL, else the path of a SQLite file (see OpenSQLite).
+func Open(ctx context.Context, database string) (*sqlx.DB, error) {
+	if !IsPostgresURL(database) {
+		return OpenSQLite(database)
+	}
+	db, err := sqlx.Open("pgx", database)
+	if err != nil {
+		return nil, fmt.Errorf("migrations: open PostgreSQL: %w", err)
+	}
+	// A small pool per instance: several instances share the server's
+	// connections.
+	db.SetMaxOpenConns(20)
+	db.SetMaxIdleConns(10)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrations: open PostgreSQL %s: %w", Redact(database), err)
+	}
+	return db, nil
+}
+
+// IsPostgresURL reports whether database names a PostgreSQL server.
+func IsPostgresURL(database string) bool {
+	return strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://")
+}
+
+// Redact returns a database name fit for logs: a URL without its password.
+func Redact(database string) string {
+	u, err := url.Parse(database)
+	if err != nil || !IsPostgresURL(database) {
+		return database
+	}
+	return u.Redacted()
+}
+
 // Up applies every pending migration of the portal's schema. It is
 // idempotent: running it on an up-to-date database changes nothing.
 func Up(ctx context.Context, db *sqlx.DB) error {
@@ -54,7 +96,7 @@ func Up(ctx context.Context, db *sqlx.DB) error {
 // their own files.
 func UpFS(ctx context.Context, db *sqlx.DB, fsys fs.FS) error {
 	dialect := goose.DialectSQLite3
-	if db.DriverName() == "postgres" || db.DriverName() == "pgx" {
+	if IsPostgres(db) {
 		dialect = goose.DialectPostgres
 	}
 	p, err := goose.NewProvider(dialect, db.DB, fsys, goose.WithDisableGlobalRegistry(true))

@@ -135,7 +135,7 @@ func (c *Catalogue) Refresh(ctx context.Context) error {
 			all = append(all, prices...)
 		}
 	}
-	fetched := c.now().UTC()
+	fetched := c.now().UTC().Truncate(time.Microsecond) // as PostgreSQL keeps it
 	if err := c.store(ctx, all, fetched); err != nil {
 		return err
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/shopspring/decimal"
 
-	"github.com/grisaille/grisaille/migrations"
+	"github.com/grisaille/grisaille/migrations/dbtest"
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/themes"
@@ -98,14 +98,7 @@ type env struct {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := migrations.OpenSQLite(filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := migrations.Up(ctx, db); err != nil {
-		t.Fatal(err)
-	}
+	db := dbtest.Open(t)
 	sealer, err := tenants.LoadOrCreateSealer(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

@@ -19,7 +19,7 @@ import (
 
 	"github.com/grisaille/grisaille/audit"
 	"github.com/grisaille/grisaille/demo"
-	"github.com/grisaille/grisaille/migrations"
+	"github.com/grisaille/grisaille/migrations/dbtest"
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/platform/emulator"
 	"github.com/grisaille/grisaille/pricing"
@@ -55,14 +55,7 @@ func newApp(t testing.TB, opts ...func(*app)) *app {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := migrations.OpenSQLite(filepath.Join(dir, "grisaille.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := migrations.Up(ctx, db); err != nil {
-		t.Fatal(err)
-	}
+	db := dbtest.Open(t)
 	sealer, err := tenants.LoadOrCreateSealer(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -4,27 +4,19 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/grisaille/grisaille/migrations"
+	"github.com/grisaille/grisaille/migrations/dbtest"
 	"github.com/grisaille/grisaille/themes"
 )
 
 // newTestStore returns a Store on a fresh, migrated SQLite database.
 func newTestStore(t *testing.T) *Store {
 	t.Helper()
-	db, err := migrations.OpenSQLite(filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := migrations.Up(context.Background(), db); err != nil {
-		t.Fatal(err)
-	}
+	db := dbtest.Open(t)
 	sealer, err := NewSealer(bytes.Repeat([]byte{7}, 32))
 	if err != nil {
 		t.Fatal(err)

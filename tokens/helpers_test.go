@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -12,7 +11,7 @@ import (
 	"github.com/biscuit-auth/biscuit-go/v2"
 	"github.com/jmoiron/sqlx"
 
-	"github.com/grisaille/grisaille/migrations"
+	"github.com/grisaille/grisaille/migrations/dbtest"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/themes"
 )
@@ -53,15 +52,8 @@ var testNow = time.Date(2030, 5, 17, 12, 0, 0, 0, time.UTC)
 // fixture's clock.
 func newFixture(t testing.TB, opts ...Option) *fixture {
 	t.Helper()
-	db, err := migrations.OpenSQLite(filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := dbtest.Open(t)
 	ctx := context.Background()
-	if err := migrations.Up(ctx, db); err != nil {
-		t.Fatal(err)
-	}
 	sealer, err := tenants.NewSealer(bytes.Repeat([]byte{7}, 32))
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,7 +18,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/shopspring/decimal"
 
-	"github.com/grisaille/grisaille/migrations"
+	"github.com/grisaille/grisaille/migrations/dbtest"
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/pricing/invoicing"
 	"github.com/grisaille/grisaille/pricing/invoicing/stripemock"
@@ -33,14 +32,7 @@ const period = "2025-03"
 // newDB opens a migrated database in a temporary directory.
 func newDB(t *testing.T) *sqlx.DB {
 	t.Helper()
-	db, err := migrations.OpenSQLite(filepath.Join(t.TempDir(), "invoicing.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := migrations.Up(context.Background(), db); err != nil {
-		t.Fatal(err)
-	}
+	db := dbtest.Open(t)
 	return db
 }
 
