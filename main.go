@@ -239,6 +239,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	emulatorAddr := f.String("emulator-addr", "127.0.0.1:8081", "address the in-process platform emulator listens on")
 	platformName := f.String("platform-name", "Clever Cloud", `platform name shown in the "powered by" line`)
 	stripeURL := f.String("stripe-url", "", "send every Stripe call to this base URL (a local stripe-mock, say); api.stripe.com when empty")
+	requestTimeout := f.String("request-timeout", server.DefaultRequestTimeout.String(), "time budget of every page and API call (the log stream excepted)")
+	trustedProxies := f.String("trusted-proxies", "", "comma-separated CIDRs of the proxies whose X-Forwarded-For and X-Forwarded-Proto are believed; nobody's when empty")
 	newLogger := f.logger(stderr)
 	if err := f.Parse(args); err != nil {
 		return err
@@ -246,6 +248,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	log, err := newLogger()
 	if err != nil {
 		return err
+	}
+	budget, err := time.ParseDuration(*requestTimeout)
+	if err != nil || budget <= 0 {
+		return fmt.Errorf("--request-timeout: %q is not a positive duration such as 5s", *requestTimeout)
+	}
+	proxies, err := server.ParseTrustedProxies(*trustedProxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	started := time.Now()
 	db, store, err := openStore(ctx, st)
@@ -312,13 +322,18 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Prices: prices, Grids: grids, PriceList: priceList,
 		Invoicing: invoicing.NewService(db, invoicing.EnginePricer(prices), store, invoicing.PlatformUsage(api, store), store,
 			invoicing.WithStripeURL(*stripeURL), invoicing.WithLogger(log)),
+		RequestTimeout: budget, TrustedProxies: proxies,
 	})
 	go sweepSessions(ctx, store, tokenService, log)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	// A request has its budget to be answered; the server's timeouts leave
+	// it that and a margin to read the body and write the answer. The log
+	// stream lifts its own write deadline.
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: budget + 30*time.Second, IdleTimeout: 2 * time.Minute}
 	log.Info("portal listening", slog.String("addr", "http://"+ln.Addr().String()), slog.String("platform", baseURL), slog.String("database", migrations.Redact(st.name())),
 		slog.Duration("startup", time.Since(started)))
 	return serveUntilDone(ctx, srv, ln, log)

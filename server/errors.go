@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -30,6 +31,8 @@ func classify(err error) (int, *i18n.Error) {
 	var he *echo.HTTPError
 	var pe *platform.Error
 	switch {
+	case errors.Is(err, errDeadline):
+		return http.StatusGatewayTimeout, i18n.NewError("error.timeout")
 	case errors.As(err, &ue):
 		return ue.Status, ue.Msg
 	case errors.As(err, &ae):
@@ -83,7 +86,13 @@ func (s *server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
+	// The answer is written even when the request ran out of time (or its
+	// client gave up): it keeps the request's values, not its deadline.
 	req := c.Request()
+	if req.Context().Err() != nil {
+		req = req.WithContext(context.WithoutCancel(req.Context()))
+		c.SetRequest(req)
+	}
 	if errors.Is(err, errUnknownHost) {
 		c.Response().Header().Set(echo.HeaderContentType, "text/plain; charset=utf-8")
 		_ = c.String(http.StatusNotFound, "404 page not found\n")

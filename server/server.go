@@ -6,6 +6,7 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -56,6 +57,12 @@ type Config struct {
 	// WidgetCacheTTL is how long an encoded public widget catalogue is
 	// reused: 0 for the default (10 s), negative for never.
 	WidgetCacheTTL time.Duration
+	// RequestTimeout bounds every page and API call but the log stream
+	// (default DefaultRequestTimeout).
+	RequestTimeout time.Duration
+	// TrustedProxies are the networks whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed; nobody's when empty.
+	TrustedProxies []netip.Prefix
 }
 
 // New returns the portal's HTTP handler.
@@ -65,6 +72,9 @@ func New(cfg Config) *echo.Echo {
 	}
 	if cfg.SessionTTL == 0 {
 		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
 	}
 	e := echo.New()
 	e.HideBanner = true
@@ -91,9 +101,12 @@ func New(cfg Config) *echo.Echo {
 	s := &server{cfg: cfg, web: h}
 	e.HTTPErrorHandler = s.handleError
 
+	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
+	e.Pre(s.dropUntrustedForwarding)
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{}))
 	e.Use(s.logRequests)
 	e.Use(s.recoverPanics)
+	e.Use(s.deadline)
 	e.Use(middleware.BodyLimit("2M"))
 	e.Use(s.securityHeaders)
 

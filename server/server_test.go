@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -43,6 +44,11 @@ type app struct {
 	prices         *pricing.Engine
 	stripeURL      string // a stripe-mock, started when a test asks for it (withStripe)
 	widgetCacheTTL time.Duration
+	requestTimeout time.Duration
+	trustedProxies []netip.Prefix
+	// hang makes the platform stop answering: every call waits until its
+	// caller gives up.
+	hang atomic.Bool
 	platformWrites atomic.Int64
 }
 
@@ -71,6 +77,10 @@ func newApp(t testing.TB, opts ...func(*app)) *app {
 	t.Cleanup(func() { emu.Close() })
 	eh := emu.Handler()
 	psrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.hang.Load() {
+			<-r.Context().Done()
+			return
+		}
 		if r.Method != http.MethodGet {
 			a.platformWrites.Add(1)
 		}
@@ -114,6 +124,7 @@ func newApp(t testing.TB, opts ...func(*app)) *app {
 	h := server.New(server.Config{Tenants: a.store, Platform: api, Catalogue: platform.NewCatalogue(api, time.Minute),
 		Bundle: bundle, Logger: log, PlatformName: "Clever Cloud", Tokens: a.tokens, Keys: keys, Audit: a.audit,
 		Prices: a.prices, Grids: a.grids, PriceList: a.priceList, WidgetCacheTTL: a.widgetCacheTTL,
+		RequestTimeout: a.requestTimeout, TrustedProxies: a.trustedProxies,
 		Invoicing: invoicing.NewService(db, invoicing.EnginePricer(a.prices), a.store, invoicing.PlatformUsage(api, a.store), a.store,
 			invoicing.WithStripeURL(a.stripeURL), invoicing.WithLogger(log))})
 	a.srv = httptest.NewServer(h)
