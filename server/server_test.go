@@ -48,7 +48,7 @@ type app struct {
 	trustedProxies []netip.Prefix
 	// hang makes the platform stop answering: every call waits until its
 	// caller gives up.
-	hang atomic.Bool
+	hang           atomic.Bool
 	platformWrites atomic.Int64
 }
 
