@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 )
 
 // DefaultRequestTimeout bounds a page or an API call when Config says nothing.
@@ -130,4 +131,17 @@ func ipExtractor(trusted []netip.Prefix) echo.IPExtractor {
 		}
 	}
 	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// compress gzips pages, JSON and stylesheets of a kilobyte or more for the
+// clients that take it; streams, images and the widgets' files (compressed
+// ahead) pass as they are.
+func compress() echo.MiddlewareFunc {
+	return middleware.GzipWithConfig(middleware.GzipConfig{
+		MinLength: 1024,
+		Skipper: func(c echo.Context) bool {
+			p := c.Request().URL.Path
+			return streamingRoutes[c.Path()] || strings.HasPrefix(p, "/widgets/") || p == "/brand/logo" || p == "/healthz"
+		},
+	})
 }

@@ -94,3 +94,26 @@ func TestParseTrustedProxies(t *testing.T) {
 		t.Errorf("a bad CIDR is accepted")
 	}
 }
+
+// TestCompression checks that pages and JSON go gzipped to the clients
+// that take it, and that a stream or an image does not.
+func TestCompression(t *testing.T) {
+	a := newApp(t)
+	for _, tt := range []struct {
+		path string
+		gzip bool
+	}{
+		{"/login", true},
+		{"/static/app.css", true},
+		{"/widgets/v1/catalogue", true}, // compressed ahead, by its handler
+		{"/healthz", false},
+	} {
+		res, body := a.get(t, "acme.localhost", tt.path, "Accept-Encoding", "gzip")
+		if got := res.Header.Get("Content-Encoding") == "gzip"; got != tt.gzip || res.StatusCode != http.StatusOK || len(body) == 0 {
+			t.Errorf("%s: status %d, gzip %v, want %v", tt.path, res.StatusCode, got, tt.gzip)
+		}
+	}
+	if res, _ := a.get(t, "acme.localhost", "/login"); res.Header.Get("Content-Encoding") != "" {
+		t.Errorf("a client that does not take gzip got %q", res.Header.Get("Content-Encoding"))
+	}
+}

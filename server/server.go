@@ -107,6 +107,7 @@ func New(cfg Config) *echo.Echo {
 	e.Use(s.logRequests)
 	e.Use(s.recoverPanics)
 	e.Use(s.deadline)
+	e.Use(compress())
 	e.Use(middleware.BodyLimit("2M"))
 	e.Use(s.securityHeaders)
 
@@ -157,7 +158,7 @@ func New(cfg Config) *echo.Echo {
 	con.GET("/addons/:addon/delete", h.ConfirmDeleteAddon, addonRead)
 	con.POST("/addons/:addon/delete", h.DeleteAddon, addonWrite)
 	con.GET("/pricing", h.Pricing, s.consoleCan(tokens.OpOrgRead, noZone))
-	con.GET("/widgets/catalogue", h.ConsoleWidgetCatalogue, s.consoleCan(tokens.OpOrgRead, noZone), middleware.Gzip())
+	con.GET("/widgets/catalogue", h.ConsoleWidgetCatalogue, s.consoleCan(tokens.OpOrgRead, noZone))
 	con.GET("/invoices", h.ConsoleInvoices, s.consoleCan(tokens.OpOrgRead, noZone))
 	tokRead, tokWrite := s.consoleCan(tokens.OpTokenRead, noZone), s.consoleCan(tokens.OpTokenWrite, noZone)
 	con.GET("/tokens", h.ConsoleTokens, tokRead)
