@@ -30,6 +30,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/grisaille/grisaille/audit"
+	"github.com/grisaille/grisaille/broadcast"
 	"github.com/grisaille/grisaille/demo"
 	"github.com/grisaille/grisaille/migrations"
 	"github.com/grisaille/grisaille/platform"
@@ -200,6 +201,22 @@ func openStore(ctx context.Context, st storage) (*sqlx.DB, *tenants.Store, error
 	return db, tenants.NewStore(db, sealer), nil
 }
 
+// openBus returns the bus that keeps the instances' caches in step: on
+// PostgreSQL it listens for the other instances' changes (and serving waits
+// a moment for it), on SQLite there is one instance.
+func openBus(db *sqlx.DB, st storage, log *slog.Logger) *broadcast.Bus {
+	if !migrations.IsPostgres(db) {
+		return broadcast.Local()
+	}
+	bus := broadcast.Listen(st.name(), db, log)
+	select {
+	case <-bus.Ready():
+	case <-time.After(10 * time.Second):
+		log.Warn("broadcast: not listening yet; other instances' changes show when caches expire")
+	}
+	return bus
+}
+
 // openTokens returns the token service on db, with the root key from
 // GRISAILLE_BISCUIT_ROOT_KEY or dir/biscuit-root.key.
 func openTokens(db *sqlx.DB, dir string) (*tokens.Service, *tokens.Keyring, error) {
@@ -267,6 +284,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	bus := openBus(db, st, log)
+	defer bus.Close()
+	store.UseBroadcaster(bus)
 
 	baseURL := *platformURL
 	var emu *emulator.Emulator
@@ -286,6 +306,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	priceList := pricing.NewCatalogue(db, api, log)
 	grids := pricing.NewStore(db, priceList)
+	grids.UseBroadcaster(bus)
 	prices := pricing.NewEngine(priceList, grids)
 	if err := priceList.Refresh(ctx); err != nil {
 		// The last good copy, if any, keeps serving; the refresher retries.

@@ -116,6 +116,41 @@ func (s *Store) partnerGrids(ctx context.Context, partnerID string) (*partnerGri
 	return pg, nil
 }
 
+// TopicGrids is the broadcast topic of price grid changes; its key is the
+// partner's id ("" for every partner).
+const TopicGrids = "grids"
+
+// Broadcaster tells the portal's other instances what changed, and this
+// store what they changed; *broadcast.Bus is one.
+type Broadcaster interface {
+	Publish(ctx context.Context, topic, key string) error
+	Subscribe(topic string, fn func(key string))
+}
+
+// UseBroadcaster makes the store tell the other instances about its grid
+// changes, and drop its in-memory grids on theirs. Call it once, before
+// serving.
+func (s *Store) UseBroadcaster(b Broadcaster) {
+	s.bus = b
+	b.Subscribe(TopicGrids, func(partnerID string) {
+		if partnerID == "" {
+			s.invalidateAll()
+		} else {
+			s.invalidate(partnerID)
+		}
+	})
+}
+
+// gridsChanged drops a partner's in-memory grids after a committed change,
+// in this instance and in the others.
+func (s *Store) gridsChanged(ctx context.Context, partnerID string) {
+	s.invalidate(partnerID)
+	if s.bus != nil {
+		// A notice that can't be sent is logged by the bus.
+		_ = s.bus.Publish(ctx, TopicGrids, partnerID)
+	}
+}
+
 // invalidate drops a partner's in-memory grids after a change.
 func (s *Store) invalidate(partnerID string) {
 	s.mu.Lock()

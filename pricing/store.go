@@ -30,6 +30,8 @@ type Store struct {
 	// cache holds, per partner id, the current versions of its grids,
 	// indexed for pricing; a missing partner is loaded on demand.
 	cache map[string]*partnerGrids
+	// bus tells the other instances about grid changes; nil for one.
+	bus Broadcaster
 }
 
 // NewStore returns a store of grids in db, validated against cat.
@@ -120,7 +122,7 @@ func (s *Store) SaveGrid(ctx context.Context, g Grid) (Grid, error) {
 	if err := tx.Commit(); err != nil {
 		return Grid{}, fmt.Errorf("pricing: save grid %s: %w", g.ID, err)
 	}
-	s.invalidate(g.PartnerID)
+	s.gridsChanged(ctx, g.PartnerID)
 	return g, nil
 }
 
@@ -220,7 +222,7 @@ func (s *Store) DeleteGrid(ctx context.Context, partnerID, id string) error {
 	} else if n == 0 {
 		return fmt.Errorf("pricing: delete grid %s: %w", id, ErrNotFound)
 	}
-	s.invalidate(partnerID)
+	s.gridsChanged(ctx, partnerID)
 	return nil
 }
 

@@ -82,5 +82,5 @@ func (s *Store) SeedPartner(ctx context.Context, ps PartnerSeed) (Partner, error
 		custUser.PartnerID, custUser.CustomerID = p.ID, c.ID
 		return insertUser(ctx, tx, custUser)
 	})
-	return p, err
+	return p, s.afterPartnerChange(ctx, err)
 }

@@ -106,7 +106,7 @@ func (s *Store) CreatePartner(ctx context.Context, pc PartnerCreate) (Partner, e
 		out, err = s.createPartner(ctx, tx, pc)
 		return err
 	})
-	return out, err
+	return out, s.afterPartnerChange(ctx, err)
 }
 
 // createPartner is CreatePartner inside the caller's transaction.
@@ -198,7 +198,7 @@ func insertHostnames(ctx context.Context, tx *sqlx.Tx, partnerID string, hosts [
 
 // Partner returns the partner with the given id.
 func (s *Store) Partner(ctx context.Context, id string) (Partner, error) {
-	return s.partnerWhere(ctx, `p.id = ?`, id)
+	return s.cachedPartnerWhere(ctx, "id:"+id, `p.id = ?`, id)
 }
 
 // PartnerBySlug returns the partner with the given slug.
@@ -214,7 +214,7 @@ func (s *Store) PartnerByHost(ctx context.Context, host string) (Partner, error)
 	if host == "" {
 		return Partner{}, ErrNotFound
 	}
-	return s.partnerWhere(ctx, `p.id = (SELECT h.partner_id FROM partner_hostnames h WHERE h.hostname = ?)`, host)
+	return s.cachedPartnerWhere(ctx, "host:"+host, `p.id = (SELECT h.partner_id FROM partner_hostnames h WHERE h.hostname = ?)`, host)
 }
 
 // partnerWhere loads the one partner matching a condition on partners p,
@@ -288,7 +288,7 @@ func (s *Store) UpdateBrand(ctx context.Context, partnerID string, b themes.Bran
 		brand_language = ?, brand_powered_by = ? WHERE id = ?`),
 		brand.Name, brand.PrimaryColor, brand.AccentColor, brand.BackgroundColor, brand.TextColor,
 		brand.Font, brand.Language, brand.PoweredBy, partnerID)
-	return affectedOne(res, err, "update brand")
+	return s.afterPartnerChange(ctx, affectedOne(res, err, "update brand"))
 }
 
 // SetHostnames replaces the hostnames a partner's console answers on. A
@@ -312,7 +312,7 @@ func (s *Store) SetHostnames(ctx context.Context, partnerID string, hostnames []
 	if err := insertHostnames(ctx, tx, partnerID, hosts); err != nil {
 		return err
 	}
-	return tx.Commit()
+	return s.afterPartnerChange(ctx, tx.Commit())
 }
 
 // SetPartnerZones replaces the zones a partner may sell and, in the same
@@ -348,7 +348,7 @@ func (s *Store) SetPartnerZones(ctx context.Context, partnerID string, zones []s
 	if _, err := tx.ExecContext(ctx, tx.Rebind(query), args...); err != nil {
 		return fmt.Errorf("tenants: narrow customer zones: %w", err)
 	}
-	return tx.Commit()
+	return s.afterPartnerChange(ctx, tx.Commit())
 }
 
 // PlatformToken returns a partner's platform credential, decrypted. It
@@ -380,7 +380,7 @@ func (s *Store) SetPlatformToken(ctx context.Context, partnerID, token string) e
 		return err
 	}
 	res, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE partners SET platform_token_sealed = ? WHERE id = ?`), sealed, partnerID)
-	return affectedOne(res, err, "set platform token")
+	return s.afterPartnerChange(ctx, affectedOne(res, err, "set platform token"))
 }
 
 // tokenAAD binds a sealed platform credential to its partner.

@@ -50,6 +50,10 @@ type Store struct {
 	sealer *Sealer
 	// now returns the current time; tests replace it to move the clock.
 	now func() time.Time
+	// partners caches the partners looked up by host and id.
+	partners partnerCache
+	// bus tells the other instances about changes; nil for one instance.
+	bus Broadcaster
 }
 
 // NewStore returns a Store on db (migrated with migrations.Up) that seals

@@ -1,0 +1,278 @@
+package e2e
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/grisaille/grisaille/migrations/dbtest"
+)
+
+// instance is one `grisaille serve` of a cluster sharing a database.
+type instance struct {
+	port string
+	logs *bytes.Buffer
+}
+
+// cluster is several portal instances on one PostgreSQL database, with the
+// same keys and one standalone platform emulator, behind a loopback
+// round-robin balancer.
+type cluster struct {
+	env       []string
+	data      string
+	instances []*instance
+	balancer  string // port of the balancer
+}
+
+// startCluster starts the emulator, then n instances one after the other
+// (the first seeds the demo data), then the balancer.
+func startCluster(t *testing.T, n int) *cluster {
+	t.Helper()
+	bin := buildPortal(t)
+	key := func() string {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		return hex.EncodeToString(b)
+	}
+	c := &cluster{data: t.TempDir()}
+	c.env = append(os.Environ(), "GRISAILLE_LOG_LEVEL=warn", "GRISAILLE_DATABASE="+dbtest.Database(t, c.data, "grisaille.db"),
+		"GRISAILLE_SECRET_KEY="+key(), "GRISAILLE_BISCUIT_ROOT_KEY="+key())
+	emuPort := freePort(t)
+	startProcess(t, bin, c.env, "emulator", []string{"emulator", "--data", t.TempDir(), "--emulator-addr", "127.0.0.1:" + emuPort,
+		"--accounts", "demo:s3cret"}, "/v4/products/zones", emuPort)
+	for i := range n {
+		in := &instance{port: freePort(t)}
+		args := []string{"serve", "--addr", "127.0.0.1:" + in.port, "--data", t.TempDir(),
+			"--platform-url", "http://127.0.0.1:" + emuPort, "--platform-token", "s3cret"}
+		if i == 0 {
+			args = append(args, "--demo")
+		}
+		in.logs = startProcess(t, bin, c.env, "instance "+string(rune('A'+i)), args, "/healthz", in.port)
+		c.instances = append(c.instances, in)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var next atomic.Uint64
+	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		in := c.instances[next.Add(1)%uint64(len(c.instances))]
+		r.SetURL(&url.URL{Scheme: "http", Host: "127.0.0.1:" + in.port})
+		r.Out.Host = r.In.Host // the tenant is the Host header
+	}}
+	srv := &http.Server{Handler: proxy, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	_, c.balancer, _ = net.SplitHostPort(ln.Addr().String())
+	return c
+}
+
+// startProcess runs a grisaille command until the test ends and waits
+// until it answers path on port.
+func startProcess(t *testing.T, bin string, env []string, name string, args []string, path, port string) *bytes.Buffer {
+	t.Helper()
+	logs := &bytes.Buffer{}
+	cmd := exec.Command(bin, args...)
+	cmd.Env, cmd.Stdout, cmd.Stderr = env, logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+		if t.Failed() {
+			t.Logf("%s logs:\n%s", name, logs.String())
+		}
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if res, err := http.Get("http://127.0.0.1:" + port + path); err == nil {
+			res.Body.Close()
+			if res.StatusCode < 500 {
+				return logs
+			}
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("%s exited before serving: %v\n%s", name, err, logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not serving after 60 s:\n%s", name, logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// browserless is a cookie-keeping HTTP client of one partner host that
+// picks, per request, which port (instance or balancer) it talks to.
+type browserless struct {
+	t    *testing.T
+	host string
+	http *http.Client
+}
+
+func newBrowserless(t *testing.T, host string) *browserless {
+	jar, _ := cookiejar.New(nil)
+	return &browserless{t: t, host: host, http: &http.Client{Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (b *browserless) do(port, method, path string, form url.Values, header ...string) (int, string) {
+	b.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, "http://127.0.0.1:"+port+path, body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	req.Host = b.host
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := b.http.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(out)
+}
+
+var csrfField = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+// csrf reads the CSRF token of a page's form.
+func (b *browserless) csrf(port, path string) string {
+	b.t.Helper()
+	_, page := b.do(port, http.MethodGet, path, nil)
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil {
+		b.t.Fatalf("no CSRF field on %s", path)
+	}
+	return m[1]
+}
+
+func (b *browserless) signIn(port, email string) {
+	b.t.Helper()
+	st, page := b.do(port, http.MethodPost, "/login", url.Values{"_csrf": {b.csrf(port, "/login")}, "email": {email}, "password": {"grisaille-demo"}})
+	if st != http.StatusSeeOther {
+		b.t.Fatalf("sign in as %s: %d\n%s", email, st, page)
+	}
+}
+
+// within polls check every 20 ms until it holds or d has passed, and says
+// how long it took.
+func within(d time.Duration, check func() bool) (time.Duration, bool) {
+	start := time.Now()
+	for {
+		if check() {
+			return time.Since(start), true
+		}
+		if time.Since(start) > d {
+			return time.Since(start), false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestTwoInstances runs two portal instances on one PostgreSQL database
+// behind a loopback balancer: a person signed in through one acts through
+// the other and the balancer; a token revoked through A is refused by B, and
+// a brand changed through A shows on B, each within a second.
+func TestTwoInstances(t *testing.T) {
+	if !dbtest.Postgres() {
+		t.Skip("several instances share a PostgreSQL database: this test runs in make test-postgres")
+	}
+	c := startCluster(t, 2)
+	a, b := c.instances[0].port, c.instances[1].port
+
+	// Sign in through A; the session holds on B and through the balancer.
+	dev := newBrowserless(t, "acme.localhost")
+	dev.signIn(a, "dev@acme.example")
+	for _, port := range []string{b, c.balancer, c.balancer} {
+		if st, page := dev.do(port, http.MethodGet, "/console", nil); st != http.StatusOK || !strings.Contains(page, "Roadrunner Labs") {
+			t.Fatalf("the console through port %s: %d", port, st)
+		}
+	}
+	// Create an application through B; A lists it.
+	form := url.Values{"_csrf": {dev.csrf(b, "/console/apps/new")}, "name": {"two-instances"}, "runtime": {"node"},
+		"zone": {"par"}, "flavor": {"XS"}, "instances": {"1"}, "idempotency_key": {strings.Repeat("e", 32)}}
+	if st, page := dev.do(b, http.MethodPost, "/console/apps", form); st != http.StatusSeeOther {
+		t.Fatalf("create an application through B: %d\n%s", st, page)
+	}
+	if _, page := dev.do(a, http.MethodGet, "/console", nil); !strings.Contains(page, "two-instances") {
+		t.Errorf("A does not list the application created through B")
+	}
+
+	// A token revoked through A is refused by B within a second.
+	admin := newBrowserless(t, "acme.localhost")
+	admin.signIn(a, "admin@acme.example")
+	st, page := admin.do(a, http.MethodPost, "/admin/tokens/partner", url.Values{"_csrf": {admin.csrf(a, "/admin/tokens")}, "label": {"two instances"}})
+	token := regexp.MustCompile(`data-testid="token-value">([^<]+)<`).FindStringSubmatch(page)
+	if st != http.StatusCreated || token == nil {
+		t.Fatalf("mint a partner token through A: %d", st)
+	}
+	rid := regexp.MustCompile(`name="revocation_id" value="([^"]+)"`).FindStringSubmatch(page)
+	if rid == nil {
+		t.Fatal("no revocation id on the token page")
+	}
+	api := newBrowserless(t, "acme.localhost")
+	if st, _ := api.do(b, http.MethodGet, "/v2/organisations", nil, "Authorization", "Bearer "+token[1]); st != http.StatusOK {
+		t.Fatalf("B refuses the new token: %d", st)
+	}
+	if st, _ := admin.do(a, http.MethodPost, "/admin/tokens/revoke", url.Values{"_csrf": {admin.csrf(a, "/admin/tokens")},
+		"revocation_id": {rid[1]}}); st != http.StatusSeeOther && st != http.StatusOK {
+		t.Fatalf("revoke through A: %d", st)
+	}
+	took, ok := within(time.Second, func() bool {
+		st, _ := api.do(b, http.MethodGet, "/v2/organisations", nil, "Authorization", "Bearer "+token[1])
+		return st == http.StatusUnauthorized
+	})
+	if !ok {
+		t.Errorf("B still takes the token revoked through A after %v", took)
+	}
+	t.Logf("revocation on A refused by B after %v", took)
+
+	// A brand changed through A shows on B within a second; B had it cached.
+	visitor := newBrowserless(t, "acme.localhost")
+	if _, page := visitor.do(b, http.MethodGet, "/login", nil); !strings.Contains(page, "Acme Cloud") {
+		t.Fatalf("B's sign-in page is not Acme's")
+	}
+	brand := url.Values{"_csrf": {admin.csrf(a, "/admin")}, "name": {"Acme Cloud Europe"}, "primary": {"#c2410c"}, "accent": {"#0f766e"},
+		"background": {"#fffaf5"}, "text": {"#1c1917"}, "font": {"humanist"}, "language": {"en"}, "powered_by": {"on"}}
+	if st, page := admin.do(a, http.MethodPost, "/admin/brand", brand); st != http.StatusSeeOther {
+		t.Fatalf("change the brand through A: %d\n%s", st, page)
+	}
+	took, ok = within(time.Second, func() bool {
+		_, page := visitor.do(b, http.MethodGet, "/login", nil)
+		return strings.Contains(page, "Acme Cloud Europe")
+	})
+	if !ok {
+		t.Errorf("B still shows the old brand %v after it changed on A", took)
+	}
+	t.Logf("brand change on A shown by B after %v", took)
+}
