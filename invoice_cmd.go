@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"time"
 
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/pricing"
@@ -14,12 +15,16 @@ import (
 )
 
 const invoiceUsage = `Usage:
-  grisaille invoice run --period YYYY-MM [--partner SLUG] [--stripe-url URL] [--platform-url URL]
+  grisaille invoice run --period YYYY-MM [--partner SLUG] [--stripe-url URL] [--platform-url URL] [--resume]
 
 Invoices every customer of every partner (or of one) for a month, through each
 partner's Stripe account: exactly once per customer and month, so a re-run, or a
 run after one killed half-way, bills nothing twice. Without --platform-url the
 consumption is read from the emulator's file under --data.
+
+One run at a time holds a partner's month (a lease in the database, renewed
+while it runs, lapsing a minute after its process dies). --resume takes the
+lease back at once from a run whose process is gone, and carries on.
 `
 
 // invoiceCommand runs the operator's invoicing commands.
@@ -34,6 +39,7 @@ func invoiceCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	partner := f.String("partner", "", "invoice only this partner (slug); all partners when empty")
 	stripeURL := f.String("stripe-url", "", "send every Stripe call to this base URL (a local stripe-mock, say); api.stripe.com when empty")
 	platformURL := f.String("platform-url", "", "base URL of the real platform API; empty reads the emulator's file under --data")
+	resume := f.Bool("resume", false, "first take back the lease of a run still holding the period (one whose process died), then run")
 	if err := f.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -89,11 +95,28 @@ func invoiceCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 			names[c.ID] = c.Name
 		}
 		fmt.Fprintf(stdout, "%s (%s), %s: %d customer(s)\n", p.Brand.Name, p.Slug, *period, len(custs))
+		if *resume {
+			l, err := svc.Release(ctx, p.ID, *period)
+			switch {
+			case errors.Is(err, invoicing.ErrNoLease):
+			case err != nil:
+				return err
+			default:
+				fmt.Fprintf(stdout, "  resuming: took back the lease of run %s, held by %s since %s\n", l.RunID, l.Holder,
+					l.TakenAt.Format(time.RFC3339))
+			}
+		}
 		steps := map[string]string{} // customer → its last step
 		res, err := svc.Run(ctx, p.ID, *period, func(pr invoicing.Progress) {
 			steps[pr.Customer] = pr.Step
 			fmt.Fprintf(stderr, "  [%d/%d] %s: %s\n", pr.Done, pr.Total, names[pr.Customer], pr.Step)
 		})
+		var le *invoicing.LeaseError
+		if errors.As(err, &le) {
+			return fmt.Errorf("invoice run %s: run %s of %s is invoicing %s, its lease runs until %s; "+
+				"if that process is gone, run again with --resume", p.Slug, le.Lease.RunID, le.Lease.Holder, le.Lease.Period,
+				le.Lease.Until.Format(time.RFC3339))
+		}
 		if err != nil {
 			return fmt.Errorf("invoice run %s: %w", p.Slug, err)
 		}

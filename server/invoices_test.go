@@ -61,3 +61,45 @@ func TestInvoicingPages(t *testing.T) {
 		t.Errorf("globex's customer sees an invoice it was never sent")
 	}
 }
+
+// TestResumeInvoicing shows the lease of a run whose instance died (who,
+// since and until when), and resumes it at once from the admin: the run
+// that follows invoices the period once.
+func TestResumeInvoicing(t *testing.T) {
+	a := newApp(t, withStripe(t))
+	adm := a.client(t, "acme.localhost")
+	adm.signIn("admin@acme.example")
+	now := time.Now().UTC()
+	period := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0).Format("2006-01")
+	p, err := a.store.PartnerBySlug(t.Context(), "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The lease of a run whose instance is gone: it lapses in 10 minutes.
+	if _, err := a.db.ExecContext(t.Context(), a.db.Rebind(`INSERT INTO invoice_locks (partner_id, period, run_id, holder, taken_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?)`), p.ID, period, "run_dead", "node-7 pid 4242", now.Add(-time.Minute), now.Add(10*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	_, page := adm.do(http.MethodGet, "/admin/invoices?period="+period, nil)
+	if !strings.Contains(page, `data-testid="lease"`) || !strings.Contains(page, "node-7 pid 4242") {
+		t.Fatalf("the invoicing page does not say who holds the period")
+	}
+	res, _ := adm.do(http.MethodPost, "/admin/invoices/resume", url.Values{"_csrf": {adm.csrf("/admin/invoices")}, "period": {period}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("resume: %d", res.StatusCode)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, page = adm.do(http.MethodGet, "/admin/invoices?period="+period, nil)
+		if strings.Contains(page, `data-status="done"`) {
+			break
+		}
+		if strings.Contains(page, `data-status="failed"`) || time.Now().After(deadline) {
+			t.Fatalf("the resumed run did not end well:\n%s", regexp.MustCompile(`(?s)<table class="list" data-testid="runs">.*?</table>`).FindString(page))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if strings.Contains(page, `data-testid="lease"`) || !strings.Contains(page, "1 invoiced, 0 already done, 0 failed") {
+		t.Errorf("after the resumed run: a lease is still shown, or the outcome is not one invoice")
+	}
+}

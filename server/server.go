@@ -187,6 +187,7 @@ func New(cfg Config) *echo.Echo {
 	adm.GET("/widgets", h.AdminWidgets, admRead)
 	adm.GET("/invoices", h.AdminInvoices, admRead)
 	adm.POST("/invoices/run", h.RunInvoicing, admWrite)
+	adm.POST("/invoices/resume", h.ResumeInvoicing, admWrite)
 	adm.GET("/grids", h.Grids, admRead)
 	adm.GET("/grids/new", h.NewGrid, admRead)
 	adm.POST("/grids", h.CreateGrid, admWrite)

@@ -30,12 +30,14 @@ import (
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/tokens"
 	"github.com/grisaille/grisaille/web/i18n"
+	"github.com/jmoiron/sqlx"
 )
 
 // app is the fully wired portal on a temporary database, with the demo data
 // and the platform emulator behind a counter of platform writes.
 type app struct {
 	srv            *httptest.Server
+	db             *sqlx.DB
 	store          *tenants.Store
 	tokens         *tokens.Service
 	audit          *audit.Log
@@ -66,7 +68,7 @@ func newApp(t testing.TB, opts ...func(*app)) *app {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &app{store: tenants.NewStore(db, sealer)}
+	a := &app{db: db, store: tenants.NewStore(db, sealer)}
 	for _, o := range opts {
 		o(a)
 	}

@@ -32,6 +32,8 @@ type InvoicesVM struct {
 	Invoices  []InvoiceRow
 	Wholesale invoicing.Wholesale
 	Running   bool
+	// Leases are the runs in progress: who runs them, until when.
+	Leases []invoicing.Lease
 }
 
 // lastMonth is the previous calendar month, "YYYY-MM", in UTC.
@@ -80,6 +82,9 @@ func (h *Handler) AdminInvoices(c echo.Context) error {
 	for _, inv := range invoices {
 		vm.Invoices = append(vm.Invoices, InvoiceRow{Invoice: inv, Customer: names[inv.CustomerID]})
 	}
+	if vm.Leases, err = h.cfg.Invoicing.Leases(ctx, p.ID); err != nil {
+		return err
+	}
 	for _, r := range runs {
 		if r.Status == invoicing.RunRunning {
 			vm.Running = true
@@ -92,16 +97,49 @@ func (h *Handler) AdminInvoices(c echo.Context) error {
 // RunInvoicing starts invoicing the partner's customers for a period, in
 // the background; the invoicing page shows its progress and outcome.
 func (h *Handler) RunInvoicing(c echo.Context) error {
-	ctx := c.Request().Context()
-	p, _ := tenants.PartnerFrom(ctx)
-	period := c.FormValue("period")
-	if !validPeriod(period) {
-		return NewUserError(http.StatusBadRequest, "invoice.error.period")
-	}
-	if period >= time.Now().UTC().Format("2006-01") {
-		return NewUserError(http.StatusBadRequest, "invoice.error.future")
+	period, err := runPeriod(c)
+	if err != nil {
+		return err
 	}
 	h.audit(c, "invoice.run", period, nil)
+	return h.startRun(c, period)
+}
+
+// ResumeInvoicing takes back the lease of a run that holds a period (one
+// whose instance died) and starts a run that carries on from where it
+// stopped, billing nothing twice.
+func (h *Handler) ResumeInvoicing(c echo.Context) error {
+	ctx := c.Request().Context()
+	p, _ := tenants.PartnerFrom(ctx)
+	period, err := runPeriod(c)
+	if err != nil {
+		return err
+	}
+	l, err := h.cfg.Invoicing.Release(ctx, p.ID, period)
+	if err != nil && !errors.Is(err, invoicing.ErrNoLease) {
+		return err
+	}
+	h.audit(c, "invoice.resume", period+" "+l.RunID, nil)
+	return h.startRun(c, period)
+}
+
+// runPeriod reads and checks the period a run form sends.
+func runPeriod(c echo.Context) (string, error) {
+	period := c.FormValue("period")
+	if !validPeriod(period) {
+		return "", NewUserError(http.StatusBadRequest, "invoice.error.period")
+	}
+	if period >= time.Now().UTC().Format("2006-01") {
+		return "", NewUserError(http.StatusBadRequest, "invoice.error.future")
+	}
+	return period, nil
+}
+
+// startRun runs the partner's invoicing of period in the background and
+// sends the admin to the invoicing page, which follows it.
+func (h *Handler) startRun(c echo.Context, period string) error {
+	ctx := c.Request().Context()
+	p, _ := tenants.PartnerFrom(ctx)
 	// The run outlives the request: it has its own deadline, and a run cut
 	// short (a restart, say) is finished by the next one without billing
 	// anything twice.

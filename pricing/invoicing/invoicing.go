@@ -245,7 +245,10 @@ type Service struct {
 	stripeURL string
 	retries   int64
 	lease     time.Duration
-	now       func() time.Time
+	holder    string
+	// workers is how many customers a run invoices at once.
+	workers int
+	now     func() time.Time
 	log       *slog.Logger
 }
 
@@ -262,6 +265,14 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 // WithLogger makes the service log to l.
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 
+// DefaultWorkers is how many customers a run invoices at once.
+const DefaultWorkers = 8
+
+// WithWorkers sets how many customers a run invoices at once (default
+// DefaultWorkers, at least 1); Stripe's rate limits are met by backing off
+// on 429.
+func WithWorkers(n int) Option { return func(s *Service) { s.workers = n } }
+
 // WithNetworkRetries sets how many times the Stripe client retries a request
 // that failed on the network (default 2). Retries are safe: every write
 // carries an idempotency key.
@@ -272,7 +283,8 @@ func WithNetworkRetries(n int64) Option { return func(s *Service) { s.retries = 
 func NewService(db *sqlx.DB, pricer Pricer, customers Customers, usage Usage, keys Keys, opts ...Option) *Service {
 	s := &Service{
 		db: db, pricer: pricer, customers: customers, usage: usage, keys: keys,
-		retries: 2, lease: 15 * time.Minute, now: time.Now, log: slog.New(slog.DiscardHandler),
+		retries: 2, lease: DefaultLease, holder: defaultHolder(), workers: DefaultWorkers, now: time.Now,
+		log: slog.New(slog.DiscardHandler),
 	}
 	for _, o := range opts {
 		o(s)

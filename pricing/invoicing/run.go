@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -44,6 +45,11 @@ func (s *Service) Run(ctx context.Context, partnerID, period string, progress fu
 		return res, err
 	}
 	res.RunID = runID
+	// The run's own context ends when its lease is lost (released to
+	// resume it elsewhere) or a record can't be written.
+	runCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	go s.heartbeat(runCtx, partnerID, period, runID, func() { stop(errLeaseLost) })
 	rec := &RunRecord{ID: runID, PartnerID: partnerID, Period: period, Status: RunRunning}
 	log := s.log.With("partner", partnerID, "period", period, "run", runID)
 	log.Info("invoicing run started")
@@ -77,50 +83,84 @@ func (s *Service) Run(ctx context.Context, partnerID, period string, progress fu
 		api = s.newStripe(key)
 	}
 
-	for _, c := range customers {
-		if err := ctx.Err(); err != nil {
-			return fail(fmt.Errorf("invoicing: run %s interrupted: %w", runID, err))
-		}
-		report := func(step string, inv *Invoice) {
-			progress(Progress{Customer: c.ID, Step: step, Done: rec.Done, Total: rec.Total, Invoice: inv})
-		}
-		var (
-			inv Invoice
-			out outcome
-			err error
-		)
-		if c.PartnerID != "" && c.PartnerID != partnerID {
-			err = fmt.Errorf("belongs to partner %s, not %s", c.PartnerID, partnerID)
-		} else {
-			c.PartnerID = partnerID
-			inv, out, err = s.invoiceCustomer(ctx, api, keyErr, runID, c, period, report)
-		}
-		rec.Done++
-		switch {
-		case err != nil:
-			err = fmt.Errorf("invoicing: customer %s (%s): %w", c.ID, c.Name, err)
-			rec.Failed++
-			res.Errors = append(res.Errors, err)
-			log.Warn("invoicing customer failed", "customer", c.ID, "err", err)
-		case out == outAlreadyDone:
-			rec.AlreadyDone++
-			res.AlreadyDone++
-			res.Invoices = append(res.Invoices, inv)
-			report(StepSkipped, &inv)
-		default:
-			if out == outEmpty {
-				rec.Empty++
-				res.Empty++
-			} else {
-				rec.Created++
-				res.Created++
+	// Several customers at once, each exactly once: every Stripe write
+	// carries its idempotency key, and the records are written under mu.
+	var (
+		mu       sync.Mutex // guards rec, res, results and saveErr
+		results  = make([]customerResult, len(customers))
+		saveErr  error
+		wg       sync.WaitGroup
+		slots    = make(chan struct{}, max(s.workers, 1))
+		customer = func(i int, c tenants.Customer) {
+			report := func(step string, inv *Invoice) {
+				mu.Lock()
+				defer mu.Unlock()
+				progress(Progress{Customer: c.ID, Step: step, Done: rec.Done, Total: rec.Total, Invoice: inv})
 			}
-			res.Invoices = append(res.Invoices, inv)
-			report(StepDone, &inv)
+			var r customerResult
+			if c.PartnerID != "" && c.PartnerID != partnerID {
+				r.err = fmt.Errorf("belongs to partner %s, not %s", c.PartnerID, partnerID)
+			} else {
+				c.PartnerID = partnerID
+				r.inv, r.out, r.err = s.invoiceCustomer(runCtx, api, keyErr, runID, c, period, report)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			rec.Done++
+			switch {
+			case r.err != nil:
+				r.err = fmt.Errorf("invoicing: customer %s (%s): %w", c.ID, c.Name, r.err)
+				rec.Failed++
+				log.Warn("invoicing customer failed", "customer", c.ID, "err", r.err)
+			case r.out == outAlreadyDone:
+				rec.AlreadyDone++
+				res.AlreadyDone++
+				progress(Progress{Customer: c.ID, Step: StepSkipped, Done: rec.Done, Total: rec.Total, Invoice: &r.inv})
+			default:
+				if r.out == outEmpty {
+					rec.Empty++
+					res.Empty++
+				} else {
+					rec.Created++
+					res.Created++
+				}
+				progress(Progress{Customer: c.ID, Step: StepDone, Done: rec.Done, Total: rec.Total, Invoice: &r.inv})
+			}
+			r.done = true
+			results[i] = r
+			if err := s.saveRun(ctx, partnerID, period, rec); err != nil && saveErr == nil {
+				saveErr = err
+				stop(err)
+			}
 		}
-		if err := s.saveRun(ctx, partnerID, period, rec); err != nil {
-			return fail(err)
+	)
+	for i, c := range customers {
+		if runCtx.Err() != nil {
+			break
 		}
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			customer(i, c)
+		}()
+	}
+	wg.Wait()
+	for _, r := range results { // in the customers' order
+		switch {
+		case !r.done:
+		case r.err != nil:
+			res.Errors = append(res.Errors, r.err)
+		default:
+			res.Invoices = append(res.Invoices, r.inv)
+		}
+	}
+	if saveErr != nil {
+		return fail(saveErr)
+	}
+	if cause := context.Cause(runCtx); runCtx.Err() != nil && ctx.Err() == nil {
+		return fail(fmt.Errorf("invoicing: run %s stopped: %w", runID, cause))
 	}
 	if err := ctx.Err(); err != nil {
 		return fail(fmt.Errorf("invoicing: run %s interrupted: %w", runID, err))
@@ -390,4 +430,12 @@ func (s *Service) ensureFinalized(ctx context.Context, api *stripeAPI, r *record
 	return s.exec(ctx, "record invoice finalized "+inv.ID, `UPDATE invoices SET state = ?, stripe_status = ?,
 		hosted_url = ?, finalized_at = ?, updated_at = ? WHERE id = ?`,
 		inv.State, inv.Status, inv.HostedURL, now, now, inv.ID)
+}
+
+// customerResult is what a run did with one customer.
+type customerResult struct {
+	done bool
+	inv  Invoice
+	out  outcome
+	err  error
 }

@@ -308,16 +308,16 @@ func (s *Service) startRun(ctx context.Context, partnerID, period string) (strin
 		WHERE partner_id = ? AND period = ? AND expires_at < ?`), partnerID, period, now); err != nil {
 		return "", fmt.Errorf("invoicing: start run: %w", err)
 	}
-	var holders int
-	if err := tx.GetContext(ctx, &holders, tx.Rebind(`SELECT COUNT(*) FROM invoice_locks
-		WHERE partner_id = ? AND period = ?`), partnerID, period); err != nil {
+	var held []leaseRow
+	if err := tx.SelectContext(ctx, &held, tx.Rebind(`SELECT partner_id, period, run_id, holder, taken_at, expires_at
+		FROM invoice_locks WHERE partner_id = ? AND period = ?`), partnerID, period); err != nil {
 		return "", fmt.Errorf("invoicing: start run: %w", err)
 	}
-	if holders > 0 {
-		return "", ErrRunInProgress
+	if len(held) > 0 {
+		return "", &LeaseError{Lease: held[0].lease()}
 	}
-	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO invoice_locks (partner_id, period, run_id, expires_at)
-		VALUES (?, ?, ?, ?)`), partnerID, period, runID, now.Add(s.lease)); err != nil {
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO invoice_locks (partner_id, period, run_id, holder, taken_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?)`), partnerID, period, runID, s.holder, now, now.Add(s.lease)); err != nil {
 		// A concurrent run took the lease between our check and insert.
 		return "", fmt.Errorf("%w (%v)", ErrRunInProgress, err)
 	}
