@@ -249,7 +249,7 @@ type Service struct {
 	// workers is how many customers a run invoices at once.
 	workers int
 	now     func() time.Time
-	log       *slog.Logger
+	log     *slog.Logger
 }
 
 // Option configures a Service.
