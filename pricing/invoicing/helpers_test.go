@@ -30,14 +30,14 @@ import (
 const period = "2025-03"
 
 // newDB opens a migrated database in a temporary directory.
-func newDB(t *testing.T) *sqlx.DB {
+func newDB(t testing.TB) *sqlx.DB {
 	t.Helper()
 	db := dbtest.Open(t)
 	return db
 }
 
 // mustPartner creates a partner and returns its id.
-func mustPartner(t *testing.T, db *sqlx.DB, slug string) string {
+func mustPartner(t testing.TB, db *sqlx.DB, slug string) string {
 	t.Helper()
 	sealer, err := tenants.NewSealer(bytes.Repeat([]byte{7}, 32))
 	if err != nil {
@@ -160,6 +160,8 @@ const (
 	// lose forwards the request, then answers 502: Stripe acted, its
 	// answer was lost.
 	lose
+	// limit answers 429 without forwarding, as Stripe's rate limiter does.
+	limit
 )
 
 // stripeProxy is a logging reverse proxy in front of stripe-mock. before,
@@ -174,7 +176,7 @@ type stripeProxy struct {
 }
 
 // newStripeProxy starts stripe-mock and a proxy in front of it.
-func newStripeProxy(t *testing.T) *stripeProxy {
+func newStripeProxy(t testing.TB) *stripeProxy {
 	t.Helper()
 	target, err := url.Parse(stripemock.Start(t))
 	if err != nil {
@@ -194,7 +196,7 @@ func newStripeProxy(t *testing.T) *stripeProxy {
 		if before != nil {
 			act = before(sr)
 		}
-		sr.Forwarded = act != block
+		sr.Forwarded = act != block && act != limit
 		p.mu.Lock()
 		p.reqs = append(p.reqs, sr)
 		p.mu.Unlock()
@@ -202,6 +204,11 @@ func newStripeProxy(t *testing.T) *stripeProxy {
 		case block:
 			w.Header().Set("Stripe-Should-Retry", "false")
 			http.Error(w, `{"error":{"type":"api_error","message":"blocked by the test"}}`, http.StatusServiceUnavailable)
+			return
+		case limit:
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = w.Write([]byte(`{"error":{"type":"invalid_request_error","code":"rate_limit","message":"Too many requests"}}`))
 			return
 		case lose:
 			rp.ServeHTTP(httptest.NewRecorder(), r)
@@ -252,7 +259,7 @@ type fixture struct {
 
 // newFixture makes a partner with three customers: Roadrunner (three
 // lines), Coyote (one billable line and a free one) and Idle (no usage).
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	db := newDB(t)
 	partner := mustPartner(t, db, "acme")

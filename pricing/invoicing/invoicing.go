@@ -248,8 +248,10 @@ type Service struct {
 	holder    string
 	// workers is how many customers a run invoices at once.
 	workers int
-	now     func() time.Time
-	log     *slog.Logger
+	// rateLimitPause is the first pause after Stripe answers 429.
+	rateLimitPause time.Duration
+	now            func() time.Time
+	log            *slog.Logger
 }
 
 // Option configures a Service.
@@ -273,6 +275,10 @@ const DefaultWorkers = 8
 // on 429.
 func WithWorkers(n int) Option { return func(s *Service) { s.workers = n } }
 
+// WithRateLimitPause sets the first pause after Stripe refuses a request
+// with 429 (default 250 ms; the next ones double).
+func WithRateLimitPause(d time.Duration) Option { return func(s *Service) { s.rateLimitPause = d } }
+
 // WithNetworkRetries sets how many times the Stripe client retries a request
 // that failed on the network (default 2). Retries are safe: every write
 // carries an idempotency key.
@@ -283,7 +289,7 @@ func WithNetworkRetries(n int64) Option { return func(s *Service) { s.retries = 
 func NewService(db *sqlx.DB, pricer Pricer, customers Customers, usage Usage, keys Keys, opts ...Option) *Service {
 	s := &Service{
 		db: db, pricer: pricer, customers: customers, usage: usage, keys: keys,
-		retries: 2, lease: DefaultLease, holder: defaultHolder(), workers: DefaultWorkers, now: time.Now,
+		retries: 2, lease: DefaultLease, holder: defaultHolder(), workers: DefaultWorkers, rateLimitPause: rateLimitPause, now: time.Now,
 		log: slog.New(slog.DiscardHandler),
 	}
 	for _, o := range opts {

@@ -128,3 +128,40 @@ func TestReleaseResumesAtOnce(t *testing.T) {
 		t.Errorf("release with no run: got %v, want ErrNoLease", err)
 	}
 }
+
+// TestRateLimitedRun has Stripe refuse one request in three with 429: the
+// run backs off and tries again, and bills each line exactly once.
+func TestRateLimitedRun(t *testing.T) {
+	f := newFixture(t)
+	svc := f.service(invoicing.WithRateLimitPause(5 * time.Millisecond))
+	var mu sync.Mutex
+	n, limited := 0, 0
+	f.stripe.before = func(stripeRequest) action {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		if n%3 == 0 {
+			limited++
+			return limit
+		}
+		return forward
+	}
+	res, err := svc.Run(context.Background(), f.partner, period, nil)
+	if err != nil || len(res.Errors) > 0 || res.Created != 2 {
+		t.Fatalf("a rate-limited run: %v %v, %d created", err, res.Errors, res.Created)
+	}
+	if limited == 0 {
+		t.Fatal("Stripe refused nothing: the test proves nothing")
+	}
+	all := f.stripe.requests()
+	for prefix, want := range map[string]int{"grisaille-ii-": 4, "grisaille-inv-": 2, "grisaille-fin-": 2, "grisaille-cus-": 2} {
+		for k, c := range keyCounts(all, prefix) {
+			if c != 1 {
+				t.Errorf("got %d forwarded writes with key %s, want 1", c, k)
+			}
+		}
+		if got := len(keyCounts(all, prefix)); got != want {
+			t.Errorf("got %d distinct %s keys, want %d", got, prefix, want)
+		}
+	}
+}

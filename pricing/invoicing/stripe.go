@@ -3,7 +3,9 @@ package invoicing
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
+	"time"
 
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/client"
@@ -37,6 +39,7 @@ type stripeAPI struct {
 // newStripe returns a client of the Stripe account whose secret key is key.
 func (s *Service) newStripe(key string) *stripeAPI {
 	cfg := &stripe.BackendConfig{
+		HTTPClient:        &http.Client{Timeout: 80 * time.Second, Transport: rateLimited{base: http.DefaultTransport, pause: s.rateLimitPause}},
 		MaxNetworkRetries: stripe.Int64(s.retries),
 		LeveledLogger:     &stripe.LeveledLogger{Level: stripe.LevelNull},
 		EnableTelemetry:   stripe.Bool(false),
