@@ -257,6 +257,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	platformName := f.String("platform-name", "Clever Cloud", `platform name shown in the "powered by" line`)
 	stripeURL := f.String("stripe-url", "", "send every Stripe call to this base URL (a local stripe-mock, say); api.stripe.com when empty")
 	requestTimeout := f.String("request-timeout", server.DefaultRequestTimeout.String(), "time budget of every page and API call (the log stream excepted)")
+	metricsAddr := f.String("metrics-addr", "", "address of the Prometheus metrics (/metrics), apart from the partners' hosts; empty serves none")
 	trustedProxies := f.String("trusted-proxies", "", "comma-separated CIDRs of the proxies whose X-Forwarded-For and X-Forwarded-Proto are believed; nobody's when empty")
 	newLogger := f.logger(stderr)
 	if err := f.Parse(args); err != nil {
@@ -300,7 +301,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 	}
-	api, err := platform.NewClient(platform.Config{BaseURL: baseURL, Logger: log})
+	metrics := server.NewMetrics()
+	metrics.ObserveDB(db.DB, "grisaille")
+	api, err := platform.NewClient(platform.Config{BaseURL: baseURL, Logger: log, Observe: metrics.ObservePlatform})
 	if err != nil {
 		return err
 	}
@@ -343,7 +346,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Prices: prices, Grids: grids, PriceList: priceList,
 		Invoicing: invoicing.NewService(db, invoicing.EnginePricer(prices), store, invoicing.PlatformUsage(api, store), store,
 			invoicing.WithStripeURL(*stripeURL), invoicing.WithLogger(log)),
-		RequestTimeout: budget, TrustedProxies: proxies,
+		RequestTimeout: budget, TrustedProxies: proxies, Metrics: metrics,
 	})
 	go sweepSessions(ctx, store, tokenService, log)
 	ln, err := net.Listen("tcp", *addr)
@@ -355,6 +358,18 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	// stream lifts its own write deadline.
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: budget + 30*time.Second, IdleTimeout: 2 * time.Minute}
+	if *metricsAddr != "" {
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metrics.Handler())
+		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+		go func() { _ = msrv.Serve(mln) }()
+		defer msrv.Close()
+		log.Info("metrics listening", slog.String("addr", "http://"+mln.Addr().String()+"/metrics"))
+	}
 	log.Info("portal listening", slog.String("addr", "http://"+ln.Addr().String()), slog.String("platform", baseURL), slog.String("database", migrations.Redact(st.name())),
 		slog.Duration("startup", time.Since(started)))
 	return serveUntilDone(ctx, srv, ln, log)

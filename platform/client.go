@@ -40,6 +40,10 @@ type Config struct {
 	MaxRetries int
 	// Logger receives one debug record per attempt; discarded when nil.
 	Logger *slog.Logger
+	// Observe, when set, is told of every call once it is over: its
+	// endpoint (a fixed name such as "list applications", never an id),
+	// its outcome ("ok", "refused", "unavailable", "timeout") and duration.
+	Observe func(endpoint, outcome string, d time.Duration)
 }
 
 // Client talks HTTP to the platform API. It is safe for concurrent use.
@@ -50,9 +54,22 @@ type Client struct {
 	timeout    time.Duration
 	maxRetries int
 	log        *slog.Logger
+	observe    func(endpoint, outcome string, d time.Duration)
 	// backoff returns the pause before retry number n (1-based).
 	backoff func(n int) time.Duration
 }
+
+// transport is the platform client's connection pool: enough idle
+// connections per host for a busy portal (the default keeps 2, and opens a
+// new one for most calls under load), HTTP/2 where the platform speaks it.
+var transport = func() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 512
+	t.MaxIdleConnsPerHost = 128
+	t.IdleConnTimeout = 90 * time.Second
+	t.ForceAttemptHTTP2 = true
+	return t
+}()
 
 // NewClient returns a Client for cfg. It fails when BaseURL is not an
 // absolute http or https URL.
@@ -74,10 +91,11 @@ func NewClient(cfg Config) (*Client, error) {
 		timeout:    cfg.Timeout,
 		maxRetries: cfg.MaxRetries,
 		log:        cfg.Logger,
+		observe:    cfg.Observe,
 		backoff:    jitteredBackoff,
 	}
 	if c.hc == nil {
-		c.hc = &http.Client{}
+		c.hc = &http.Client{Transport: transport}
 	}
 	if c.timeout <= 0 {
 		c.timeout = 10 * time.Second
@@ -107,6 +125,28 @@ func jitteredBackoff(n int) time.Duration {
 	d := 200 * time.Millisecond << min(n-1, 5)
 	d = min(d, 5*time.Second)
 	return d/2 + rand.N(d/2)
+}
+
+// endpointOf is a call's endpoint as metrics name it: its operation, or
+// for a forwarded call (whose operation holds ids) its method.
+func endpointOf(op, method string) string {
+	if strings.HasPrefix(op, "forward ") {
+		return "forward " + method
+	}
+	return op
+}
+
+// outcomeOf sorts a call's error for metrics.
+func outcomeOf(ctx context.Context, err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, ErrUnavailable):
+		return "unavailable"
+	}
+	return "refused"
 }
 
 // path builds an escaped request path from segments. Every segment is
@@ -144,6 +184,10 @@ func (c *Client) call(ctx context.Context, op, method string, segs []string, que
 	attempts := 1
 	if method == http.MethodGet {
 		attempts += c.maxRetries
+	}
+	if c.observe != nil {
+		start := time.Now()
+		defer func() { c.observe(endpointOf(op, method), outcomeOf(ctx, err), time.Since(start)) }()
 	}
 	for n := 1; ; n++ {
 		err = c.attempt(ctx, op, method, target, p, body, out, n)

@@ -42,6 +42,9 @@ func (s *server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			attrs = append(attrs, slog.String("error", err.Error()))
 		}
+		if s.cfg.Metrics != nil {
+			s.cfg.Metrics.observe(c, time.Since(start))
+		}
 		level := slog.LevelInfo
 		if res.Status >= 500 {
 			level = slog.LevelError

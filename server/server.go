@@ -63,6 +63,8 @@ type Config struct {
 	// TrustedProxies are the networks whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed; nobody's when empty.
 	TrustedProxies []netip.Prefix
+	// Metrics, when set, records every request.
+	Metrics *Metrics
 }
 
 // New returns the portal's HTTP handler.
@@ -99,6 +101,9 @@ func New(cfg Config) *echo.Echo {
 	a := api.New(api.Config{Tenants: cfg.Tenants, Tokens: cfg.Tokens, Platform: cfg.Platform,
 		Catalogue: cfg.Catalogue, Audit: cfg.Audit, Prices: cfg.Prices, Logger: cfg.Logger})
 	s := &server{cfg: cfg, web: h}
+	if cfg.Metrics != nil {
+		s.registerMetrics(h)
+	}
 	e.HTTPErrorHandler = s.handleError
 
 	e.IPExtractor = ipExtractor(cfg.TrustedProxies)

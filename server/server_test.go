@@ -46,6 +46,7 @@ type app struct {
 	prices         *pricing.Engine
 	stripeURL      string // a stripe-mock, started when a test asks for it (withStripe)
 	widgetCacheTTL time.Duration
+	metrics        *server.Metrics
 	requestTimeout time.Duration
 	trustedProxies []netip.Prefix
 	// hang makes the platform stop answering: every call waits until its
@@ -126,7 +127,7 @@ func newApp(t testing.TB, opts ...func(*app)) *app {
 	h := server.New(server.Config{Tenants: a.store, Platform: api, Catalogue: platform.NewCatalogue(api, time.Minute),
 		Bundle: bundle, Logger: log, PlatformName: "Clever Cloud", Tokens: a.tokens, Keys: keys, Audit: a.audit,
 		Prices: a.prices, Grids: a.grids, PriceList: a.priceList, WidgetCacheTTL: a.widgetCacheTTL,
-		RequestTimeout: a.requestTimeout, TrustedProxies: a.trustedProxies,
+		RequestTimeout: a.requestTimeout, TrustedProxies: a.trustedProxies, Metrics: a.metrics,
 		Invoicing: invoicing.NewService(db, invoicing.EnginePricer(a.prices), a.store, invoicing.PlatformUsage(api, a.store), a.store,
 			invoicing.WithStripeURL(a.stripeURL), invoicing.WithLogger(log))})
 	a.srv = httptest.NewServer(h)

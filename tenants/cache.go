@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -35,6 +36,8 @@ type partnerCache struct {
 	// not kept.
 	gen     uint64
 	entries map[string]cachedPartner
+	// hits and misses count the lookups, for metrics.
+	hits, misses atomic.Uint64
 }
 
 // cachedPartner is a lookup's answer: the partner, or ErrNotFound.
@@ -53,6 +56,11 @@ func (c *partnerCache) get(key string, now time.Time) (cachedPartner, bool, uint
 	if ok && now.After(e.expires) {
 		delete(c.entries, key)
 		ok = false
+	}
+	if ok {
+		c.hits.Add(1)
+	} else {
+		c.misses.Add(1)
 	}
 	return e, ok, c.gen
 }
@@ -76,6 +84,12 @@ func (c *partnerCache) forget() {
 	defer c.mu.Unlock()
 	c.gen++
 	c.entries = nil
+}
+
+// PartnerCacheStats returns how many partner lookups the cache answered,
+// and how many went to the database.
+func (s *Store) PartnerCacheStats() (hits, misses uint64) {
+	return s.partners.hits.Load(), s.partners.misses.Load()
 }
 
 // UseBroadcaster makes the store tell the other instances about its

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -30,6 +31,14 @@ type encodedCatalogue struct {
 type catalogueCache struct {
 	mu      sync.Mutex // guards entries
 	entries map[string]encodedCatalogue
+	// hits and misses count the lookups, for metrics.
+	hits, misses atomic.Uint64
+}
+
+// WidgetCacheStats returns how many public catalogues the cache answered,
+// and how many were built.
+func (h *Handler) WidgetCacheStats() (hits, misses uint64) {
+	return h.catalogues.hits.Load(), h.catalogues.misses.Load()
 }
 
 // catalogueKey names one public catalogue: everything its content depends
@@ -49,8 +58,10 @@ func (c *catalogueCache) get(key string, now time.Time) (encodedCatalogue, bool)
 	defer c.mu.Unlock()
 	e, ok := c.entries[key]
 	if !ok || now.After(e.expires) {
+		c.misses.Add(1)
 		return encodedCatalogue{}, false
 	}
+	c.hits.Add(1)
 	return e, true
 }
 

@@ -250,6 +250,8 @@ type Service struct {
 	workers int
 	// rateLimitPause is the first pause after Stripe answers 429.
 	rateLimitPause time.Duration
+	// stats counts what the runs did, for metrics.
+	stats runStats
 	now            func() time.Time
 	log            *slog.Logger
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/google/uuid"
 
@@ -50,6 +51,8 @@ func (s *Service) Run(ctx context.Context, partnerID, period string, progress fu
 	runCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	go s.heartbeat(runCtx, partnerID, period, runID, func() { stop(errLeaseLost) })
+	s.stats.running.Add(1)
+	defer s.stats.running.Add(-1)
 	rec := &RunRecord{ID: runID, PartnerID: partnerID, Period: period, Status: RunRunning}
 	log := s.log.With("partner", partnerID, "period", period, "run", runID)
 	log.Info("invoicing run started")
@@ -107,6 +110,7 @@ func (s *Service) Run(ctx context.Context, partnerID, period string, progress fu
 			mu.Lock()
 			defer mu.Unlock()
 			rec.Done++
+			s.stats.count(r)
 			switch {
 			case r.err != nil:
 				r.err = fmt.Errorf("invoicing: customer %s (%s): %w", c.ID, c.Name, r.err)
@@ -438,4 +442,37 @@ type customerResult struct {
 	inv  Invoice
 	out  outcome
 	err  error
+}
+
+// runStats counts the customers the runs of this process invoiced, by
+// outcome, and the runs in progress.
+type runStats struct {
+	created, alreadyDone, empty, failed atomic.Uint64
+	running                             atomic.Int64
+}
+
+func (st *runStats) count(r customerResult) {
+	switch {
+	case r.err != nil:
+		st.failed.Add(1)
+	case r.out == outAlreadyDone:
+		st.alreadyDone.Add(1)
+	case r.out == outEmpty:
+		st.empty.Add(1)
+	default:
+		st.created.Add(1)
+	}
+}
+
+// RunStats is what this process's runs did: customers by outcome, and the
+// runs in progress.
+type RunStats struct {
+	Created, AlreadyDone, Empty, Failed uint64
+	Running                             int64
+}
+
+// Stats returns what this process's runs did.
+func (s *Service) Stats() RunStats {
+	return RunStats{Created: s.stats.created.Load(), AlreadyDone: s.stats.alreadyDone.Load(), Empty: s.stats.empty.Load(),
+		Failed: s.stats.failed.Load(), Running: s.stats.running.Load()}
 }
