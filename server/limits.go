@@ -134,14 +134,18 @@ func ipExtractor(trusted []netip.Prefix) echo.IPExtractor {
 }
 
 // compress gzips pages, JSON and stylesheets of a kilobyte or more for the
-// clients that take it; streams, images and the widgets' files (compressed
-// ahead) pass as they are.
+// clients that take it; streams, images and the widgets' files and
+// catalogues (compressed ahead, by their handlers) pass as they are.
 func compress() echo.MiddlewareFunc {
 	return middleware.GzipWithConfig(middleware.GzipConfig{
+		// The fastest level: pages are made per request, and most of what
+		// gzip saves on HTML it saves at level 1.
+		Level:     1,
 		MinLength: 1024,
 		Skipper: func(c echo.Context) bool {
 			p := c.Request().URL.Path
-			return streamingRoutes[c.Path()] || strings.HasPrefix(p, "/widgets/") || p == "/brand/logo" || p == "/healthz"
+			return streamingRoutes[c.Path()] || strings.HasPrefix(p, "/widgets/") || strings.HasPrefix(p, "/console/widgets/") ||
+				p == "/brand/logo" || p == "/healthz"
 		},
 	})
 }

@@ -111,6 +111,7 @@ func (s *server) registerMetrics(h interface{ WidgetCacheStats() (uint64, uint64
 	caches := map[string]func() (uint64, uint64){"widget_catalogue": h.WidgetCacheStats}
 	if s.cfg.Tenants != nil {
 		caches["partners"] = s.cfg.Tenants.PartnerCacheStats
+		caches["customers"] = s.cfg.Tenants.CustomerCacheStats
 	}
 	for name, stats := range caches {
 		m.Counter("grisaille_cache_hits_total", "Lookups a cache answered.", prometheus.Labels{"cache": name},

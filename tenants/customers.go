@@ -62,7 +62,7 @@ func (s *Store) CreateCustomer(ctx context.Context, partnerID string, cc Custome
 		out, err = s.createCustomer(ctx, tx, partnerID, cc)
 		return err
 	})
-	return out, err
+	return out, s.afterTenantChange(ctx, err)
 }
 
 // createCustomer is CreateCustomer inside the caller's transaction.
@@ -141,13 +141,13 @@ func insertCustomerZones(ctx context.Context, tx *sqlx.Tx, partnerID, customerID
 // Customer returns a partner's customer; another partner's customer id
 // returns ErrNotFound.
 func (s *Store) Customer(ctx context.Context, partnerID, id string) (Customer, error) {
-	return s.customerWhere(ctx, partnerID, `id = ?`, id)
+	return s.cachedCustomerWhere(ctx, partnerID, "id:"+id, `id = ?`, id)
 }
 
 // CustomerByOrganisation returns the partner's customer bound to a platform
 // organisation, or ErrNotFound.
 func (s *Store) CustomerByOrganisation(ctx context.Context, partnerID, orgID string) (Customer, error) {
-	return s.customerWhere(ctx, partnerID, `organisation_id = ?`, orgID)
+	return s.cachedCustomerWhere(ctx, partnerID, "org:"+orgID, `organisation_id = ?`, orgID)
 }
 
 // customerWhere loads the partner's one customer matching a condition.
@@ -222,7 +222,7 @@ func (s *Store) SetCustomerZones(ctx context.Context, partnerID, customerID stri
 	if err := insertCustomerZones(ctx, tx, partnerID, customerID, zones); err != nil {
 		return err
 	}
-	return tx.Commit()
+	return s.afterTenantChange(ctx, tx.Commit())
 }
 
 // customerExists returns ErrNotFound unless the customer belongs to the

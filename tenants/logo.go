@@ -67,7 +67,7 @@ func sniffLogo(data []byte) (string, error) {
 // "X-Content-Type-Options: nosniff" and a "default-src 'none'; style-src
 // 'unsafe-inline'; sandbox" Content-Security-Policy.
 func (s *Store) SetLogo(ctx context.Context, partnerID string, data []byte, contentType string) error {
-	return s.afterPartnerChange(ctx, s.inTx(ctx, "set logo", func(tx *sqlx.Tx) error { return s.setLogo(ctx, tx, partnerID, data, contentType) }))
+	return s.afterTenantChange(ctx, s.inTx(ctx, "set logo", func(tx *sqlx.Tx) error { return s.setLogo(ctx, tx, partnerID, data, contentType) }))
 }
 
 // setLogo is SetLogo inside the caller's transaction.
@@ -129,5 +129,5 @@ func (s *Store) Logo(ctx context.Context, partnerID string) ([]byte, string, err
 // none.
 func (s *Store) DeleteLogo(ctx context.Context, partnerID string) error {
 	res, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM partner_logos WHERE partner_id = ?`), partnerID)
-	return s.afterPartnerChange(ctx, affectedOne(res, err, "delete logo"))
+	return s.afterTenantChange(ctx, affectedOne(res, err, "delete logo"))
 }

@@ -24,7 +24,7 @@ func (s *Store) CreateCustomerWithUser(ctx context.Context, partnerID string, cc
 		nu.CustomerID = c.ID
 		return insertUser(ctx, tx, nu)
 	})
-	return c, err
+	return c, s.afterTenantChange(ctx, err)
 }
 
 // PartnerSeed is everything a new partner starts with: the partner, its
@@ -82,5 +82,5 @@ func (s *Store) SeedPartner(ctx context.Context, ps PartnerSeed) (Partner, error
 		custUser.PartnerID, custUser.CustomerID = p.ID, c.ID
 		return insertUser(ctx, tx, custUser)
 	})
-	return p, s.afterPartnerChange(ctx, err)
+	return p, s.afterTenantChange(ctx, err)
 }

@@ -106,7 +106,7 @@ func (s *Store) CreatePartner(ctx context.Context, pc PartnerCreate) (Partner, e
 		out, err = s.createPartner(ctx, tx, pc)
 		return err
 	})
-	return out, s.afterPartnerChange(ctx, err)
+	return out, s.afterTenantChange(ctx, err)
 }
 
 // createPartner is CreatePartner inside the caller's transaction.
@@ -288,7 +288,7 @@ func (s *Store) UpdateBrand(ctx context.Context, partnerID string, b themes.Bran
 		brand_language = ?, brand_powered_by = ? WHERE id = ?`),
 		brand.Name, brand.PrimaryColor, brand.AccentColor, brand.BackgroundColor, brand.TextColor,
 		brand.Font, brand.Language, brand.PoweredBy, partnerID)
-	return s.afterPartnerChange(ctx, affectedOne(res, err, "update brand"))
+	return s.afterTenantChange(ctx, affectedOne(res, err, "update brand"))
 }
 
 // SetHostnames replaces the hostnames a partner's console answers on. A
@@ -312,7 +312,7 @@ func (s *Store) SetHostnames(ctx context.Context, partnerID string, hostnames []
 	if err := insertHostnames(ctx, tx, partnerID, hosts); err != nil {
 		return err
 	}
-	return s.afterPartnerChange(ctx, tx.Commit())
+	return s.afterTenantChange(ctx, tx.Commit())
 }
 
 // SetPartnerZones replaces the zones a partner may sell and, in the same
@@ -348,7 +348,7 @@ func (s *Store) SetPartnerZones(ctx context.Context, partnerID string, zones []s
 	if _, err := tx.ExecContext(ctx, tx.Rebind(query), args...); err != nil {
 		return fmt.Errorf("tenants: narrow customer zones: %w", err)
 	}
-	return s.afterPartnerChange(ctx, tx.Commit())
+	return s.afterTenantChange(ctx, tx.Commit())
 }
 
 // PlatformToken returns a partner's platform credential, decrypted. It
@@ -380,7 +380,7 @@ func (s *Store) SetPlatformToken(ctx context.Context, partnerID, token string) e
 		return err
 	}
 	res, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE partners SET platform_token_sealed = ? WHERE id = ?`), sealed, partnerID)
-	return s.afterPartnerChange(ctx, affectedOne(res, err, "set platform token"))
+	return s.afterTenantChange(ctx, affectedOne(res, err, "set platform token"))
 }
 
 // tokenAAD binds a sealed platform credential to its partner.

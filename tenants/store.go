@@ -50,8 +50,9 @@ type Store struct {
 	sealer *Sealer
 	// now returns the current time; tests replace it to move the clock.
 	now func() time.Time
-	// partners caches the partners looked up by host and id.
-	partners partnerCache
+	// partners and customers cache the tenants looked up by each request.
+	partners  lookupCache[Partner]
+	customers lookupCache[Customer]
 	// bus tells the other instances about changes; nil for one instance.
 	bus Broadcaster
 }

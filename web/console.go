@@ -8,6 +8,7 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/grisaille/grisaille/components"
 	"github.com/grisaille/grisaille/platform"
@@ -85,12 +86,15 @@ func (h *Handler) Dashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	apps, err := s.api.Applications(ctx, s.org())
-	if err != nil {
-		return err
-	}
-	addons, err := s.api.Addons(ctx, s.org())
-	if err != nil {
+	// The two platform calls, at once.
+	var (
+		apps   []platform.Application
+		addons []platform.Addon
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { apps, err = s.api.Applications(gctx, s.org()); return err })
+	g.Go(func() (err error) { addons, err = s.api.Addons(gctx, s.org()); return err })
+	if err := g.Wait(); err != nil {
 		return err
 	}
 	var appRows []AppRow

@@ -52,11 +52,11 @@ func (h *Handler) customerCurrency(ctx context.Context, partnerID, customerID st
 // consoleWidget is the state of the console's widgets: the customer's own
 // catalogue in a zone, in the reader's language.
 func (h *Handler) consoleWidget(ctx context.Context, s scope, zone string) (components.Widget, error) {
-	cat, err := h.widgetCatalogue(ctx, widgetAudience{partner: s.partner, customer: &s.customer}, widgetQuery{Zone: zone})
+	e, err := h.cachedCatalogue(ctx, widgetAudience{partner: s.partner, customer: &s.customer}, widgetQuery{Zone: zone}, i18n.Lang(ctx))
 	if err != nil {
 		return components.Widget{}, err
 	}
-	return components.Widget{State: components.StateLoaded, Catalogue: cat, Words: widgetWords(ctx), Source: ConsoleCataloguePath}, nil
+	return components.Widget{State: components.StateLoaded, Catalogue: e.cat, Words: widgetWords(ctx), Source: ConsoleCataloguePath}, nil
 }
 
 // Pricing shows the customer's own prices: its zones, its currency, per

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/grisaille/grisaille/components"
 )
 
 // catalogueTTL is how long an encoded public catalogue is reused by default. Grid and
@@ -18,15 +20,17 @@ const catalogueTTL = 10 * time.Second
 // languages asked for within the TTL.
 const maxCachedCatalogues = 4096
 
-// encodedCatalogue is a public catalogue ready to send.
+// encodedCatalogue is a catalogue, and the same ready to send.
 type encodedCatalogue struct {
+	cat      components.Catalogue
 	body, gz []byte
 	etag     string
 	expires  time.Time
 }
 
-// catalogueCache keeps encoded public catalogues for a short while, so that
-// widgets on busy partner sites cost a map lookup. It is safe for concurrent
+// catalogueCache keeps catalogues, encoded, for a short while, so that
+// widgets on busy partner sites and the console's pricing pages cost a map
+// lookup. It is safe for concurrent
 // use.
 type catalogueCache struct {
 	mu      sync.Mutex // guards entries
@@ -41,16 +45,17 @@ func (h *Handler) WidgetCacheStats() (hits, misses uint64) {
 	return h.catalogues.hits.Load(), h.catalogues.misses.Load()
 }
 
-// catalogueKey names one public catalogue: everything its content depends
-// on that can change without a restart.
-func catalogueKey(partnerID string, zones []string, defaultLang string, gen uint64, q widgetQuery) string {
-	var b strings.Builder
-	for _, s := range []string{partnerID, strings.Join(zones, ","), defaultLang, q.Zone, q.Currency, q.Lang} {
-		b.WriteString(s)
-		b.WriteByte('|')
+// catalogueKey names one catalogue: everything its content depends on
+// that can change without a restart (the grids' generation counts grid and
+// list price changes; the audience's zones come from the tenants' caches,
+// which every tenant change empties).
+func catalogueKey(a widgetAudience, lang string, gen uint64, q widgetQuery) string {
+	parts := []string{a.partner.ID, strings.Join(a.partner.AllowedZones, ","), lang, q.Zone, q.Currency, q.Lang,
+		strconv.FormatUint(gen, 10)}
+	if a.customer != nil {
+		parts = append(parts, a.customer.ID, strings.Join(a.customer.AllowedZones, ","))
 	}
-	b.WriteString(strconv.FormatUint(gen, 10))
-	return b.String()
+	return strings.Join(parts, "|")
 }
 
 func (c *catalogueCache) get(key string, now time.Time) (encodedCatalogue, bool) {

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -35,20 +36,26 @@ func newAsset(body []byte, contentType string) *asset {
 // gzipped compresses body in memory; level is one of gzip's.
 func gzipped(body []byte, level int) []byte {
 	var b bytes.Buffer
-	w, ok := gzipWriters[level].Get().(*gzip.Writer)
-	if !ok {
+	pool := gzipWriters[level]
+	var w *gzip.Writer
+	if pool != nil {
+		w, _ = pool.Get().(*gzip.Writer)
+	}
+	if w == nil {
 		w, _ = gzip.NewWriterLevel(&b, level) // a known level: no error
 	} else {
 		w.Reset(&b)
 	}
 	_, _ = w.Write(body) // writing to memory does not fail
 	_ = w.Close()
-	gzipWriters[level].Put(w)
+	if pool != nil {
+		pool.Put(w)
+	}
 	return b.Bytes()
 }
 
-// gzipWriters keeps gzip writers (large buffers) per compression level.
-var gzipWriters = map[int]*sync.Pool{gzip.BestCompression: {}, gzip.DefaultCompression: {}}
+// gzipWriters keeps gzip writers (large buffers) for the levels used.
+var gzipWriters = map[int]*sync.Pool{gzip.BestCompression: {}, gzip.BestSpeed: {}}
 
 // acceptsGzip reports whether the client takes gzip.
 func acceptsGzip(c echo.Context) bool {
@@ -127,11 +134,35 @@ type widgetErrorBody struct {
 	Field   string `json:"field"`
 }
 
+// cachedCatalogue is widgetCatalogue through the catalogue cache, with
+// the catalogue encoded once: what its audience sees in lang, reused for a
+// few seconds. A refused query is a *WidgetError, not cached.
+func (h *Handler) cachedCatalogue(ctx context.Context, a widgetAudience, q widgetQuery, lang string) (encodedCatalogue, error) {
+	now := time.Now()
+	key := catalogueKey(a, lang, h.cfg.Grids.Generation(), q)
+	if e, ok := h.catalogues.get(key, now); ok {
+		return e, nil
+	}
+	cat, err := h.widgetCatalogue(i18n.WithLocalizer(ctx, h.cfg.Bundle.Localizer(lang)), a, q)
+	if err != nil {
+		return encodedCatalogue{}, err
+	}
+	body, err := json.Marshal(cat)
+	if err != nil {
+		return encodedCatalogue{}, err
+	}
+	e := encodedCatalogue{cat: cat, body: body, gz: gzipped(body, gzip.BestSpeed), etag: contentTag(body)}
+	if h.cfg.WidgetCacheTTL > 0 {
+		e.expires = now.Add(h.cfg.WidgetCacheTTL)
+		h.catalogues.put(key, e, now)
+	}
+	return e, nil
+}
+
 // catalogueJSON answers a widget catalogue, or its refusal, as JSON with an
 // ETag; other errors go to the server's error handler.
 func (h *Handler) catalogueJSON(c echo.Context, a widgetAudience, q widgetQuery, lang, cacheControl string) error {
-	ctx := i18n.WithLocalizer(c.Request().Context(), h.cfg.Bundle.Localizer(lang))
-	cat, err := h.widgetCatalogue(ctx, a, q)
+	e, err := h.cachedCatalogue(c.Request().Context(), a, q, lang)
 	var we *WidgetError
 	if errors.As(err, &we) {
 		return h.widgetRefusal(c, lang, we)
@@ -139,15 +170,10 @@ func (h *Handler) catalogueJSON(c echo.Context, a widgetAudience, q widgetQuery,
 	if err != nil {
 		return err
 	}
-	body, err := json.Marshal(cat)
-	if err != nil {
-		return err
-	}
-	c.Response().Header().Set("Cache-Control", cacheControl)
-	if notModified(c, contentTag(body)) {
-		return nil
-	}
-	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body)
+	hd := c.Response().Header()
+	hd.Set("Cache-Control", cacheControl)
+	hd.Add("Vary", "Accept-Encoding")
+	return sendVersion(c, e.etag, echo.MIMEApplicationJSON, e.body, e.gz)
 }
 
 // widgetRefusal answers a refused widget query in lang.
@@ -161,8 +187,7 @@ func (h *Handler) widgetRefusal(c echo.Context, lang string, we *WidgetError) er
 // and public prices (its default grid) for any website, with no credentials.
 // The encoded answer is reused for a few seconds (catalogueCache).
 func (h *Handler) WidgetCatalogue(c echo.Context) error {
-	ctx := c.Request().Context()
-	p, _ := tenants.PartnerFrom(ctx)
+	p, _ := tenants.PartnerFrom(c.Request().Context())
 	publicCORS(c)
 	lang := p.Brand.Language
 	if !i18n.Supported(lang) {
@@ -175,31 +200,7 @@ func (h *Handler) WidgetCatalogue(c echo.Context) error {
 	if i18n.Supported(q.Lang) {
 		lang = q.Lang
 	}
-	now := time.Now()
-	key := catalogueKey(p.ID, p.AllowedZones, p.Brand.Language, h.cfg.Grids.Generation(), q)
-	e, ok := h.catalogues.get(key, now)
-	if !ok {
-		cat, err := h.widgetCatalogue(i18n.WithLocalizer(ctx, h.cfg.Bundle.Localizer(lang)), widgetAudience{partner: p}, q)
-		if errors.As(err, &we) {
-			return h.widgetRefusal(c, lang, we)
-		}
-		if err != nil {
-			return err
-		}
-		body, err := json.Marshal(cat)
-		if err != nil {
-			return err
-		}
-		e = encodedCatalogue{body: body, gz: gzipped(body, gzip.DefaultCompression), etag: contentTag(body)}
-		if h.cfg.WidgetCacheTTL > 0 {
-			e.expires = now.Add(h.cfg.WidgetCacheTTL)
-			h.catalogues.put(key, e, now)
-		}
-	}
-	hd := c.Response().Header()
-	hd.Set("Cache-Control", "public, max-age=300")
-	hd.Add("Vary", "Accept-Encoding")
-	return sendVersion(c, e.etag, echo.MIMEApplicationJSON, e.body, e.gz)
+	return h.catalogueJSON(c, widgetAudience{partner: p}, q, lang, "public, max-age=300")
 }
 
 // ConsoleWidgetCatalogue answers GET /console/widgets/catalogue: what the
