@@ -113,6 +113,9 @@ func (s *server) registerMetrics(h interface{ WidgetCacheStats() (uint64, uint64
 		caches["partners"] = s.cfg.Tenants.PartnerCacheStats
 		caches["customers"] = s.cfg.Tenants.CustomerCacheStats
 	}
+	if s.cfg.Tokens != nil {
+		caches["token_records"] = s.cfg.Tokens.RecordCacheStats
+	}
 	for name, stats := range caches {
 		m.Counter("grisaille_cache_hits_total", "Lookups a cache answered.", prometheus.Labels{"cache": name},
 			func() float64 { h, _ := stats(); return float64(h) })

@@ -49,6 +49,11 @@ func (s *Service) PruneSessions(ctx context.Context, before time.Time) (int64, e
 			n += d
 		}
 	}
+	if n > 0 {
+		if err := recordChanged(ctx, tx); err != nil {
+			return 0, err
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("tokens: prune sessions: %w", err)
 	}

@@ -41,6 +41,8 @@ type Service struct {
 	maxSize     int
 	policies    []biscuit.Policy
 	cache       *cache
+	// records caches the records of the blocks requests present.
+	records recordCache
 }
 
 // Option configures a Service.

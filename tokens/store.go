@@ -93,11 +93,28 @@ func (s *Service) insertRecords(ctx context.Context, recs []Record) error {
 }
 
 // recordsByID returns the records of the revocation ids the store knows,
-// keyed by revocation id. It makes one query.
+// keyed by revocation id: from the record cache when it has them all and
+// no record changed since, else with one more query.
 func (s *Service) recordsByID(ctx context.Context, ids []string) (map[string]Record, error) {
 	if len(ids) == 0 {
 		return map[string]Record{}, nil
 	}
+	changes, err := s.recordChanges(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if cached, ok := s.records.get(ids, changes); ok {
+		return cached, nil
+	}
+	out, err := s.lookUpRecords(ctx, ids)
+	if err == nil {
+		s.records.put(out, changes)
+	}
+	return out, err
+}
+
+// lookUpRecords is recordsByID from the store.
+func (s *Service) lookUpRecords(ctx context.Context, ids []string) (map[string]Record, error) {
 	q, args, err := sqlx.In(`SELECT `+blockColumns+` FROM token_blocks WHERE revocation_id IN (?)`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("tokens: look up blocks: %w", err)
@@ -153,13 +170,27 @@ func (s *Service) RecordsOfCustomer(ctx context.Context, tenant, customerID stri
 // exactly as an unknown one. Revoking a revoked block changes nothing.
 func (s *Service) Revoke(ctx context.Context, tenant, revocationID string) error {
 	revocationID = strings.ToLower(strings.TrimSpace(revocationID))
-	res, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE token_blocks SET revoked_at = ?
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("tokens: revoke %s: %w", revocationID, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE token_blocks SET revoked_at = ?
 		WHERE revocation_id = ? AND partner_id = ? AND revoked_at IS NULL`), s.timestamp(), revocationID, tenant)
 	if err != nil {
 		return fmt.Errorf("tokens: revoke %s: %w", revocationID, err)
 	}
 	if n, err := res.RowsAffected(); err == nil && n == 1 {
+		if err := recordChanged(ctx, tx); err != nil {
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("tokens: revoke %s: %w", revocationID, err)
+		}
 		return nil
+	}
+	if err := tx.Rollback(); err != nil {
+		return fmt.Errorf("tokens: revoke %s: %w", revocationID, err)
 	}
 	var one int
 	err = s.db.GetContext(ctx, &one, s.db.Rebind(`SELECT 1 FROM token_blocks WHERE revocation_id = ? AND partner_id = ?`),
@@ -179,8 +210,22 @@ func (s *Service) RevokeSession(ctx context.Context, tenant, session string) err
 	if session == "" {
 		return nil
 	}
-	if _, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE token_blocks SET revoked_at = ?
-		WHERE partner_id = ? AND session_id = ? AND revoked_at IS NULL`), s.timestamp(), tenant, session); err != nil {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("tokens: revoke session: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE token_blocks SET revoked_at = ?
+		WHERE partner_id = ? AND session_id = ? AND revoked_at IS NULL`), s.timestamp(), tenant, session)
+	if err != nil {
+		return fmt.Errorf("tokens: revoke session: %w", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n > 0 {
+		if err := recordChanged(ctx, tx); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("tokens: revoke session: %w", err)
 	}
 	return nil
