@@ -7,7 +7,7 @@ GO ?= go
 # the tree builds without a generate step; `make test` checks they are fresh.
 TEMPL_GO := '*_templ.go'
 
-.PHONY: test test-postgres check-generated vet run generate build bench
+.PHONY: test test-postgres check-generated vet run generate build bench bench-http
 
 ## test: check the generated templ code, vet, and run every test once on
 ## SQLite, then again on PostgreSQL where GRISAILLE_TEST_POSTGRES names a
@@ -77,3 +77,11 @@ build:
 ## bench: run every benchmark, and no test.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## bench-http: the portal over HTTP with wrk, next to the platform direct and a
+## bare reverse proxy, on SQLite (and PostgreSQL, one instance and two behind a
+## balancer, when GRISAILLE_TEST_POSTGRES is set); prints medians of 3 runs.
+bench-http:
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || \
+		{ echo "bench-http needs wrk: apt-get install wrk" >&2; exit 1; }
+	$(GO) run ./bench/http

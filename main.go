@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -349,6 +350,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		RequestTimeout: budget, TrustedProxies: proxies, Metrics: metrics,
 	})
 	go sweepSessions(ctx, store, tokenService, log)
+	// Start-up (the price list's import, the demo's password hashes: 64 MiB
+	// each) leaves garbage the runtime would hand back to the system only
+	// slowly: hand it back now, so that an idle portal stays small.
+	debug.FreeOSMemory()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err

@@ -135,6 +135,7 @@ func (s *Store) UseBroadcaster(b Broadcaster) {
 func (s *Store) forgetTenants() {
 	s.partners.forget()
 	s.customers.forget()
+	s.credentials.forget()
 }
 
 // tenantsChanged forgets the cached partners and customers after a

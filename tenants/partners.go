@@ -354,6 +354,14 @@ func (s *Store) SetPartnerZones(ctx context.Context, partnerID string, zones []s
 // PlatformToken returns a partner's platform credential, decrypted. It
 // returns ErrNotFound when the partner is unknown or has no credential.
 func (s *Store) PlatformToken(ctx context.Context, partnerID string) (string, error) {
+	// Every proxied call needs it: kept, opened, beside the partners (and
+	// forgotten with them on any change).
+	return s.credentials.through(partnerID, s.now(), func() (string, error) { return s.platformToken(ctx, partnerID) },
+		func(tok string) string { return tok })
+}
+
+// platformToken reads and opens a partner's platform credential.
+func (s *Store) platformToken(ctx context.Context, partnerID string) (string, error) {
 	var sealed string
 	err := s.db.GetContext(ctx, &sealed, s.db.Rebind(`SELECT platform_token_sealed FROM partners WHERE id = ?`), partnerID)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && sealed == "" {

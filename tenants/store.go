@@ -53,6 +53,8 @@ type Store struct {
 	// partners and customers cache the tenants looked up by each request.
 	partners  lookupCache[Partner]
 	customers lookupCache[Customer]
+	// credentials caches the partners' opened platform credentials.
+	credentials lookupCache[string]
 	// bus tells the other instances about changes; nil for one instance.
 	bus Broadcaster
 }
