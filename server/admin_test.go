@@ -1,11 +1,14 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/grisaille/grisaille/tenants"
 )
 
 func TestAdminCustomers(t *testing.T) {
@@ -131,5 +134,33 @@ func TestAdminBrandAndZones(t *testing.T) {
 	_, newApp := u.do(http.MethodGet, "/console/apps/new", nil)
 	if strings.Contains(newApp, `value="mtl"`) || !strings.Contains(newApp, `value="par"`) {
 		t.Fatalf("customer still offered mtl after the partner dropped it")
+	}
+}
+
+// TestListPages pages the partner's customers by 50, with the total, and
+// keeps the rest of the query in the links.
+func TestListPages(t *testing.T) {
+	a := newApp(t)
+	p, err := a.store.PartnerBySlug(t.Context(), "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 55 {
+		if _, err := a.store.CreateCustomer(t.Context(), p.ID, tenants.CustomerCreate{Name: fmt.Sprintf("Customer %02d", i),
+			OrganisationID: fmt.Sprintf("orga_page_%02d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := a.client(t, "acme.localhost")
+	c.signIn("admin@acme.example")
+	_, first := c.do(http.MethodGet, "/admin", nil)
+	_, second := c.do(http.MethodGet, "/admin?page=2", nil)
+	rows := func(page string) int { return strings.Count(page, `data-testid="customer-row"`) }
+	if rows(first) != 50 || rows(second) != 6 {
+		t.Errorf("got %d then %d customers, want 50 then the 6 others (56 in all)", rows(first), rows(second))
+	}
+	if !strings.Contains(first, "Page 1 of 2 · 56 in all") || !strings.Contains(first, `href="/admin?page=2"`) ||
+		!strings.Contains(second, `href="/admin?page=1"`) {
+		t.Errorf("the pages do not link to each other with the total")
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/grisaille/grisaille/components"
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/themes"
@@ -38,6 +39,8 @@ type AdminVM struct {
 	Fonts     []string
 	Zones     []ZoneChoice
 	Customers []CustomerRow
+	// CustomersPage is where Customers stand among all of them.
+	CustomersPage components.Pagination
 	// StripeKeyHint shows which Stripe key is set ("sk_test_…1234"), "" when none.
 	StripeKeyHint string
 	Error         string
@@ -68,6 +71,7 @@ func (h *Handler) adminVM(c echo.Context, p tenants.Partner) (AdminVM, error) {
 	for _, cu := range customers {
 		vm.Customers = append(vm.Customers, CustomerRow{ID: cu.ID, Name: cu.Name, Organisation: cu.OrganisationID, Zones: cu.AllowedZones})
 	}
+	vm.Customers, vm.CustomersPage = pageOf(c, vm.Customers)
 	key, err := h.cfg.Tenants.StripeKey(ctx, p.ID)
 	if err != nil {
 		return AdminVM{}, err

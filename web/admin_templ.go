@@ -197,7 +197,7 @@ func adminPage(vm AdminVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = components.DataTable(customersTable(ctx, vm.Customers)).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.DataTable(customersTable(ctx, vm.Customers, vm.CustomersPage)).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

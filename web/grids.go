@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
+	"github.com/grisaille/grisaille/components"
 	"github.com/grisaille/grisaille/pricing"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/web/i18n"
@@ -53,6 +54,7 @@ type GridForm struct {
 type GridsVM struct {
 	Chrome    Chrome
 	Rows      []GridRow
+	Page      components.Pagination
 	Customers []Option
 	Import    GridForm
 	Error     string
@@ -261,6 +263,7 @@ func (h *Handler) gridsVM(c echo.Context, form GridForm) (GridsVM, error) {
 		}
 		return strings.Compare(strings.ToLower(a.Customer), strings.ToLower(b.Customer))
 	})
+	vm.Rows, vm.Page = pageOf(c, vm.Rows)
 	return vm, nil
 }
 

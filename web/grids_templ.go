@@ -241,7 +241,7 @@ func gridsPage(vm GridsVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = components.DataTable(gridsTable(ctx, vm.Rows)).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.DataTable(gridsTable(ctx, vm.Rows, vm.Page)).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

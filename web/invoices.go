@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/grisaille/grisaille/components"
 	"github.com/grisaille/grisaille/pricing/invoicing"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/web/i18n"
@@ -30,6 +31,7 @@ type InvoicesVM struct {
 	Period    string // the period the run form and the wholesale view show
 	Runs      []invoicing.RunRecord
 	Invoices  []InvoiceRow
+	Page      components.Pagination
 	Wholesale invoicing.Wholesale
 	Running   bool
 	// Leases are the runs in progress: who runs them, until when.
@@ -82,6 +84,7 @@ func (h *Handler) AdminInvoices(c echo.Context) error {
 	for _, inv := range invoices {
 		vm.Invoices = append(vm.Invoices, InvoiceRow{Invoice: inv, Customer: names[inv.CustomerID]})
 	}
+	vm.Invoices, vm.Page = pageOf(c, vm.Invoices)
 	if vm.Leases, err = h.cfg.Invoicing.Leases(ctx, p.ID); err != nil {
 		return err
 	}
@@ -170,6 +173,7 @@ func (h *Handler) startRun(c echo.Context, period string) error {
 type CustomerInvoicesVM struct {
 	Chrome   Chrome
 	Invoices []invoicing.Invoice
+	Page     components.Pagination
 }
 
 // ConsoleInvoices lists the customer's invoices: period, total, status and
@@ -190,5 +194,6 @@ func (h *Handler) ConsoleInvoices(c echo.Context) error {
 			vm.Invoices = append(vm.Invoices, inv)
 		}
 	}
+	vm.Invoices, vm.Page = pageOf(c, vm.Invoices)
 	return render(c, http.StatusOK, customerInvoicesPage(vm))
 }

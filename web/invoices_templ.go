@@ -312,7 +312,7 @@ func invoicesPage(vm InvoicesVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = components.DataTable(invoicesTable(ctx, vm.Invoices, true)).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.DataTable(invoicesTable(ctx, vm.Invoices, true, vm.Page)).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -391,7 +391,7 @@ func customerInvoicesPage(vm CustomerInvoicesVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = components.DataTable(invoicesTable(ctx, customerInvoiceRows(vm.Invoices), false)).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.DataTable(invoicesTable(ctx, customerInvoiceRows(vm.Invoices), false, vm.Page)).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

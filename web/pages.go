@@ -2,12 +2,25 @@ package web
 
 import (
 	"context"
+
 	"net/url"
 	"strconv"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/grisaille/grisaille/components"
 	"github.com/grisaille/grisaille/web/i18n"
 )
+
+// listPageSize is how many rows a page of a list shows.
+const listPageSize = 50
+
+// pageOf is the page of rows the request asks for (query parameter
+// "page"), and the controls to the others.
+func pageOf[T any](c echo.Context, rows []T) ([]T, components.Pagination) {
+	sp, p := paginate(c.Request().Context(), c.Request().URL, "page", len(rows), listPageSize)
+	return rows[sp.lo:sp.hi], p
+}
 
 // span is the rows [lo, hi) of one page of a list.
 type span struct{ lo, hi int }
@@ -29,7 +42,7 @@ func paginate(ctx context.Context, u *url.URL, param string, total, size int) (s
 		return u.Path + "?" + q.Encode()
 	}
 	p := components.Pagination{Page: page, Pages: pages,
-		Label:     i18n.T(ctx, "pager.label", map[string]any{"Page": page, "Pages": pages}),
+		Label:     i18n.T(ctx, "pager.label", map[string]any{"Page": page, "Pages": pages, "Total": total}),
 		PrevLabel: i18n.T(ctx, "pager.prev"), NextLabel: i18n.T(ctx, "pager.next")}
 	if page > 1 {
 		p.PrevURL = link(page - 1)

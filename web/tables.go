@@ -31,8 +31,8 @@ func text(s string, class ...string) components.Cell {
 func testID(id string) templ.Attributes { return templ.Attributes{"data-testid": id} }
 
 // customersTable lists the partner's customers.
-func customersTable(ctx context.Context, rows []CustomerRow) components.DataTableProps {
-	t := components.DataTableProps{TestID: "customers", Empty: i18n.T(ctx, "admin.no_customers"), Columns: []components.Column{
+func customersTable(ctx context.Context, rows []CustomerRow, page components.Pagination) components.DataTableProps {
+	t := components.DataTableProps{TestID: "customers", Empty: i18n.T(ctx, "admin.no_customers"), Page: page, Columns: []components.Column{
 		col(ctx, "field.name"), col(ctx, "field.organisation", "opt"), col(ctx, "field.zones")}}
 	for _, cu := range rows {
 		t.Rows = append(t.Rows, components.Row{Attrs: testID("customer-row"), Cells: []components.Cell{
@@ -83,7 +83,7 @@ func deploymentsTable(ctx context.Context, ds []platform.Deployment) components.
 
 // tokensTable lists the tokens a person manages, each with its revoke button.
 func tokensTable(ctx context.Context, vm TokensVM) components.DataTableProps {
-	t := components.DataTableProps{TestID: "tokens", Empty: i18n.T(ctx, "token.none")}
+	t := components.DataTableProps{TestID: "tokens", Empty: i18n.T(ctx, "token.none"), Page: vm.Page}
 	t.Columns = []components.Column{col(ctx, "token.label")}
 	if vm.Admin {
 		t.Columns = append(t.Columns, col(ctx, "token.customer"))
@@ -129,8 +129,8 @@ func auditTable(ctx context.Context, events []audit.Event, olderURL string) comp
 }
 
 // gridsTable lists the partner's price grids.
-func gridsTable(ctx context.Context, rows []GridRow) components.DataTableProps {
-	t := components.DataTableProps{TestID: "grids", Empty: i18n.T(ctx, "grids.none"), Columns: []components.Column{
+func gridsTable(ctx context.Context, rows []GridRow, page components.Pagination) components.DataTableProps {
+	t := components.DataTableProps{TestID: "grids", Empty: i18n.T(ctx, "grids.none"), Page: page, Columns: []components.Column{
 		col(ctx, "grids.field.name"), col(ctx, "grids.field.customer"), col(ctx, "grids.field.currency"),
 		col(ctx, "grids.field.valid_from", "opt"), col(ctx, "grids.field.valid_to", "opt"), col(ctx, "grids.version"), col(ctx, "grids.rules", "num")}}
 	for _, r := range rows {
@@ -238,8 +238,8 @@ func wholesaleTable(ctx context.Context, w invoicing.Wholesale) components.DataT
 
 // invoicesTable lists invoices: the partner's (with their customer) or a
 // customer's own.
-func invoicesTable(ctx context.Context, rows []InvoiceRow, withCustomer bool) components.DataTableProps {
-	t := components.DataTableProps{TestID: "invoices", Empty: i18n.T(ctx, "invoice.none")}
+func invoicesTable(ctx context.Context, rows []InvoiceRow, withCustomer bool, page components.Pagination) components.DataTableProps {
+	t := components.DataTableProps{TestID: "invoices", Empty: i18n.T(ctx, "invoice.none"), Page: page}
 	if withCustomer {
 		t.Columns = append(t.Columns, col(ctx, "token.customer"))
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/grisaille/grisaille/components"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/tokens"
 	"github.com/grisaille/grisaille/web/i18n"
@@ -54,6 +55,8 @@ type TokensVM struct {
 	Apps       []Option
 	NewToken   string
 	Error      string
+	// Page is where Rows stand among all the tokens.
+	Page components.Pagination
 }
 
 // tokenRows lists the tokens a person manages: console sessions are left
@@ -170,7 +173,8 @@ func (h *Handler) consoleTokensVM(c echo.Context, f TokenForm) (TokensVM, error)
 	if err != nil {
 		return TokensVM{}, err
 	}
-	vm := TokensVM{Chrome: h.chrome(c, i18n.T(ctx, "token.title")), Rows: tokenRows(recs, nil, time.Now()), Form: f,
+	rows, page := pageOf(c, tokenRows(recs, nil, time.Now()))
+	vm := TokensVM{Chrome: h.chrome(c, i18n.T(ctx, "token.title")), Rows: rows, Page: page, Form: f,
 		Operations: customerOps, Zones: zoneChoices(ctx, s.cat, s.zones(), f.Zones)}
 	for _, a := range apps {
 		vm.Apps = append(vm.Apps, Option{Value: a.ID, Label: a.Name})
@@ -312,7 +316,7 @@ func (h *Handler) adminTokensVM(c echo.Context, f TokenForm) (TokensVM, error) {
 		names[cu.ID] = cu.Name
 		vm.Customers = append(vm.Customers, Option{Value: cu.ID, Label: cu.Name})
 	}
-	vm.Rows = tokenRows(recs, names, time.Now())
+	vm.Rows, vm.Page = pageOf(c, tokenRows(recs, names, time.Now()))
 	return vm, nil
 }
 
