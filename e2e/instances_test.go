@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -19,27 +20,32 @@ import (
 	"time"
 
 	"github.com/grisaille/grisaille/migrations/dbtest"
+	"github.com/grisaille/grisaille/platform"
+	"github.com/grisaille/grisaille/platform/emulator"
+	"github.com/grisaille/grisaille/pricing/invoicing/stripemock"
 )
 
 // instance is one `grisaille serve` of a cluster sharing a database.
 type instance struct {
 	port string
 	logs *bytes.Buffer
+	cmd  *exec.Cmd
 }
 
 // cluster is several portal instances on one PostgreSQL database, with the
 // same keys and one standalone platform emulator, behind a loopback
 // round-robin balancer.
 type cluster struct {
-	env       []string
-	data      string
-	instances []*instance
-	balancer  string // port of the balancer
+	env          []string
+	data         string
+	emulatorData string
+	instances    []*instance
+	balancer     string // port of the balancer
 }
 
 // startCluster starts the emulator, then n instances one after the other
-// (the first seeds the demo data), then the balancer.
-func startCluster(t *testing.T, n int) *cluster {
+// (the first seeds the demo data) with extra flags, then the balancer.
+func startCluster(t *testing.T, n int, extra ...string) *cluster {
 	t.Helper()
 	bin := buildPortal(t)
 	key := func() string {
@@ -47,11 +53,11 @@ func startCluster(t *testing.T, n int) *cluster {
 		_, _ = rand.Read(b)
 		return hex.EncodeToString(b)
 	}
-	c := &cluster{data: t.TempDir()}
+	c := &cluster{data: t.TempDir(), emulatorData: t.TempDir()}
 	c.env = append(os.Environ(), "GRISAILLE_LOG_LEVEL=warn", "GRISAILLE_DATABASE="+dbtest.Database(t, c.data, "grisaille.db"),
 		"GRISAILLE_SECRET_KEY="+key(), "GRISAILLE_BISCUIT_ROOT_KEY="+key())
 	emuPort := freePort(t)
-	startProcess(t, bin, c.env, "emulator", []string{"emulator", "--data", t.TempDir(), "--emulator-addr", "127.0.0.1:" + emuPort,
+	_, _ = startProcess(t, bin, c.env, "emulator", []string{"emulator", "--data", t.TempDir(), "--emulator-addr", "127.0.0.1:" + emuPort,
 		"--accounts", "demo:s3cret"}, "/v4/products/zones", emuPort)
 	for i := range n {
 		in := &instance{port: freePort(t)}
@@ -60,7 +66,8 @@ func startCluster(t *testing.T, n int) *cluster {
 		if i == 0 {
 			args = append(args, "--demo")
 		}
-		in.logs = startProcess(t, bin, c.env, "instance "+string(rune('A'+i)), args, "/healthz", in.port)
+		args = append(args, extra...)
+		in.logs, in.cmd = startProcess(t, bin, c.env, "instance "+string(rune('A'+i)), args, "/healthz", in.port)
 		c.instances = append(c.instances, in)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -82,7 +89,7 @@ func startCluster(t *testing.T, n int) *cluster {
 
 // startProcess runs a grisaille command until the test ends and waits
 // until it answers path on port.
-func startProcess(t *testing.T, bin string, env []string, name string, args []string, path, port string) *bytes.Buffer {
+func startProcess(t *testing.T, bin string, env []string, name string, args []string, path, port string) (*bytes.Buffer, *exec.Cmd) {
 	t.Helper()
 	logs := &bytes.Buffer{}
 	cmd := exec.Command(bin, args...)
@@ -108,7 +115,7 @@ func startProcess(t *testing.T, bin string, env []string, name string, args []st
 		if res, err := http.Get("http://127.0.0.1:" + port + path); err == nil {
 			res.Body.Close()
 			if res.StatusCode < 500 {
-				return logs
+				return logs, cmd
 			}
 		}
 		select {
@@ -275,4 +282,95 @@ func TestTwoInstances(t *testing.T) {
 		t.Errorf("B still shows the old brand %v after it changed on A", took)
 	}
 	t.Logf("brand change on A shown by B after %v", took)
+}
+
+// slowStripe is stripe-mock behind a proxy that answers each call after a
+// pause, as the real Stripe's latency makes a run last.
+func slowStripe(t *testing.T, pause time.Duration) string {
+	t.Helper()
+	target, err := url.Parse(stripemock.Start(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(pause)
+		rp.ServeHTTP(w, r)
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return "http://" + ln.Addr().String()
+}
+
+// TestInvoicingAcrossInstances starts an invoicing run on A and on B at
+// once, against a Stripe that answers in 300 ms: the customer ends with one
+// invoice. (Taking a dead instance's lease back is tested in
+// pricing/invoicing and server: TestReleaseResumesAtOnce,
+// TestResumeInvoicing.)
+func TestInvoicingAcrossInstances(t *testing.T) {
+	if !dbtest.Postgres() {
+		t.Skip("several instances share a PostgreSQL database: this test runs in make test-postgres")
+	}
+	c := startCluster(t, 2, "--stripe-url", slowStripe(t, 300*time.Millisecond))
+	a, b := c.instances[0].port, c.instances[1].port
+	now := time.Now().UTC()
+	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	period := first.AddDate(0, -1, 0).Format("2006-01")
+	// Last month's usage on the platform: an XS for the month in every
+	// organisation (the demo records usage only on its in-process emulator).
+	emu, err := emulator.Open(t.Context(), filepath.Join(c.emulatorData, "emulator.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	orgs, err := emu.Organisations(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, org := range orgs {
+		for _, months := range []int{1} {
+			if err := emu.RecordConsumption(t.Context(), org, platform.Consumption{OwnerID: org, ResourceID: "app_usage", ResourceType: "application",
+				Zone: "par", SlugID: "apps.XS", Quantity: "720", Unit: "PT1H", From: first.AddDate(0, -months, 0).Format(time.RFC3339),
+				To: first.AddDate(0, 1-months, 0).Format(time.RFC3339)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	emu.Close()
+	onA, onB := newBrowserless(t, "acme.localhost"), newBrowserless(t, "acme.localhost")
+	onA.signIn(a, "admin@acme.example")
+	onB.signIn(b, "admin@acme.example")
+
+	// Both at once: one takes the month, the other sees whose it is.
+	formA := url.Values{"_csrf": {onA.csrf(a, "/admin/invoices")}, "period": {period}}
+	formB := url.Values{"_csrf": {onB.csrf(b, "/admin/invoices")}, "period": {period}}
+	done := make(chan struct{})
+	var stA int
+	go func() { stA, _ = onA.do(a, http.MethodPost, "/admin/invoices/run", formA); close(done) }()
+	stB, bodyB := onB.do(b, http.MethodPost, "/admin/invoices/run", formB)
+	<-done
+	if stA != http.StatusSeeOther || stB != http.StatusSeeOther {
+		t.Fatalf("start the runs: %d on A, %d on B\n%.1500s", stA, stB, bodyB)
+	}
+	waitRun := func(port string, who *browserless) string {
+		t.Helper()
+		var page string
+		took, ok := within(30*time.Second, func() bool {
+			_, page = who.do(port, http.MethodGet, "/admin/invoices?period="+period, nil)
+			return !strings.Contains(page, `data-status="running"`) && !strings.Contains(page, `data-testid="lease"`)
+		})
+		if !ok {
+			t.Fatalf("the run is still going after %v", took)
+		}
+		return page
+	}
+	page := waitRun(b, onB)
+	// Refused while the other held the month, or run after it and finding
+	// the customer already invoiced: one invoice either way.
+	if n := strings.Count(page, `data-testid="invoice-row"`); n != 1 || strings.Contains(page, `data-status="failed"`) {
+		t.Errorf("after two runs started at once: %d invoices (want one), or a failed run", n)
+	}
 }

@@ -149,3 +149,13 @@ func (e *Emulator) handleConsumptions(w http.ResponseWriter, r *http.Request, ac
 	}
 	writeJSON(w, http.StatusOK, out)
 }
+
+// Organisations lists the ids of every organisation of every account, for
+// tools and tests that record usage on a running emulator's file.
+func (e *Emulator) Organisations(ctx context.Context) ([]string, error) {
+	var ids []string
+	if err := e.db.SelectContext(ctx, &ids, `SELECT id FROM organisations ORDER BY id`); err != nil {
+		return nil, fmt.Errorf("emulator: organisations: %w", err)
+	}
+	return ids, nil
+}
