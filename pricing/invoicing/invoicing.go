@@ -252,8 +252,8 @@ type Service struct {
 	rateLimitPause time.Duration
 	// stats counts what the runs did, for metrics.
 	stats runStats
-	now            func() time.Time
-	log            *slog.Logger
+	now   func() time.Time
+	log   *slog.Logger
 }
 
 // Option configures a Service.
