@@ -8,11 +8,13 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/a-h/templ"
@@ -96,12 +98,24 @@ func NewUserError(status int, id string, kv ...any) *UserError {
 // Error returns the message id, for logs.
 func (e *UserError) Error() string { return e.Msg.ID }
 
+// pageBuffers keeps the buffers pages are rendered into.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // render writes a templ component as an HTML page with the given status.
+// The page is rendered whole first, then written at once: a failure to
+// render still gets the error page, and the compression sees one write
+// instead of a flush per component.
 func render(c echo.Context, status int, comp templ.Component) error {
-	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	b := pageBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		b.Reset()
+		pageBuffers.Put(b)
+	}()
+	if err := comp.Render(c.Request().Context(), b); err != nil {
+		return err
+	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	c.Response().WriteHeader(status)
-	return comp.Render(c.Request().Context(), c.Response())
+	return c.Blob(status, echo.MIMETextHTMLCharsetUTF8, b.Bytes())
 }
 
 // Chrome is what every page's frame shows: the partner's brand, the signed-in
