@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -36,17 +35,6 @@ func currencySymbol(c string) string {
 		return "€"
 	}
 	return c
-}
-
-// customerCurrency is the currency a customer is priced in: that of its
-// contract grid in force, else of its partner's default grid in force, else
-// the default currency (pricing.Store.Currencies).
-func (h *Handler) customerCurrency(ctx context.Context, partnerID, customerID string) (string, error) {
-	currencies, err := h.cfg.Grids.Currencies(ctx, partnerID, customerID, time.Now())
-	if err != nil {
-		return "", err
-	}
-	return currencies[0], nil
 }
 
 // consoleWidget is the state of the console's widgets: the customer's own
