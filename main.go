@@ -25,6 +25,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -361,7 +362,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	// A request has its budget to be answered; the server's timeouts leave
 	// it that and a margin to read the body and write the answer. The log
 	// stream lifts its own write deadline.
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	idle := &idleMemory{}
+	go idle.release(ctx, 30*time.Second)
+	srv := &http.Server{Handler: idle.watch(handler), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: budget + 30*time.Second, IdleTimeout: 2 * time.Minute}
 	if *metricsAddr != "" {
 		mln, err := net.Listen("tcp", *metricsAddr)
@@ -378,6 +381,41 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	log.Info("portal listening", slog.String("addr", "http://"+ln.Addr().String()), slog.String("platform", baseURL), slog.String("database", migrations.Redact(st.name())),
 		slog.Duration("startup", time.Since(started)))
 	return serveUntilDone(ctx, srv, ln, log)
+}
+
+// idleMemory hands the memory a burst of requests left back to the system
+// once the portal has been idle a while, so that an idle portal stays small
+// (the runtime would return it only slowly).
+type idleMemory struct {
+	last     atomic.Int64 // when the last request came, Unix nanoseconds
+	released atomic.Bool  // whether the memory was handed back since
+}
+
+// watch notes each request.
+func (m *idleMemory) watch(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m.last.Store(time.Now().UnixNano())
+		m.released.Store(false)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// release hands the memory back after idle without a request, once per
+// idle spell, until ctx ends.
+func (m *idleMemory) release(ctx context.Context, idle time.Duration) {
+	t := time.NewTicker(idle / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if !m.released.Load() && time.Since(time.Unix(0, m.last.Load())) >= idle {
+			m.released.Store(true)
+			debug.FreeOSMemory()
+		}
+	}
 }
 
 // serveUntilDone serves until ctx ends, then shuts down gracefully.

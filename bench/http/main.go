@@ -10,7 +10,7 @@
 //   - the console's dashboard and pricing page: requests per second, p50
 //     and p99 at 10 and 50 connections;
 //   - the dashboard of a customer with 1,000 applications next to one with 2;
-//   - the portal's RSS idle and after 100,000 requests.
+//   - the portal's RSS after 100,000 requests, and warm and idle.
 //
 // The load tool shares the machine's cores with what it measures: compare
 // the ratios of one run, not absolute figures across machines.
@@ -162,15 +162,17 @@ func measure(bin, work, emuURL, name, database string, instances int) {
 			after.p50, after.rps, before.p50, before.rps, before.rps/after.rps)
 	}
 
-	// Memory.
-	idle := rss(procs[0].cmd.Process.Pid)
+	// Memory: right after a burst of requests, then warm and idle (the
+	// portal hands memory back after 30 s without a request).
 	total := 0
 	for total < 100_000 {
 		r := load(target{"dashboard", "http://127.0.0.1:" + ports[0] + "/console", "acme.localhost", "Cookie: " + cookie}, 10)
 		total += r.requests
 	}
-	time.Sleep(2 * time.Second)
-	fmt.Printf("RSS of an instance: %.1f MB idle (after the runs above), %.1f MB after %d more requests\n", idle, rss(procs[0].cmd.Process.Pid), total)
+	busy := rss(procs[0].cmd.Process.Pid)
+	time.Sleep(35 * time.Second)
+	fmt.Printf("RSS of an instance: %.1f MB right after %d more requests, %.1f MB warm and idle (35 s later)\n",
+		busy, total, rss(procs[0].cmd.Process.Pid))
 }
 
 // target is one URL to load, with its Host and a header.
