@@ -170,8 +170,8 @@ func measure(bin, work, emuURL, name, database string, instances int) {
 		total += r.requests
 	}
 	busy := rss(procs[0].cmd.Process.Pid)
-	time.Sleep(35 * time.Second)
-	fmt.Printf("RSS of an instance: %.1f MB right after %d more requests, %.1f MB warm and idle (35 s later)\n",
+	time.Sleep(45 * time.Second)
+	fmt.Printf("RSS of an instance: %.1f MB right after %d more requests, %.1f MB warm and idle (45 s later)\n",
 		busy, total, rss(procs[0].cmd.Process.Pid))
 }
 
