@@ -87,15 +87,15 @@ func Money(lang, currency, amount string) string {
 	if neg {
 		sign = "-"
 	}
-	symbol := currencySymbol(currency)
+	symbol := CurrencySymbol(currency)
 	if lang == "fr" {
 		return sign + number + "\u00a0" + symbol
 	}
 	return sign + symbol + number
 }
 
-// currencySymbol is the narrow symbol of a currency, or its code.
-func currencySymbol(currency string) string {
+// CurrencySymbol is the narrow symbol of a currency ("€", "$"), or its code.
+func CurrencySymbol(currency string) string {
 	switch currency {
 	case "EUR":
 		return "€"

@@ -9,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/grisaille/grisaille/components"
-	"github.com/grisaille/grisaille/pricing"
 	"github.com/grisaille/grisaille/web/i18n"
 )
 
@@ -24,17 +23,6 @@ type PricingVM struct {
 	Widget   components.Widget
 	Currency string
 	Addons   []components.Product
-}
-
-// currencySymbol is how a currency is shown next to amounts.
-func currencySymbol(c string) string {
-	switch c {
-	case pricing.USD:
-		return "$"
-	case pricing.EUR:
-		return "€"
-	}
-	return c
 }
 
 // consoleWidget is the state of the console's widgets: the customer's own

@@ -202,7 +202,7 @@ func gridVersionsTable(ctx context.Context, vm GridVM) components.DataTableProps
 
 // money is an amount with its currency symbol, in the reader's format.
 func money(ctx context.Context, amount string, currency string) string {
-	return i18n.Number(ctx, amount) + " " + currencySymbol(currency)
+	return i18n.Number(ctx, amount) + " " + components.CurrencySymbol(currency)
 }
 
 // runsTable lists the partner's invoicing runs.
@@ -279,7 +279,7 @@ func fontOptions(ctx context.Context, fonts []string) []Option {
 func currencyOptions(currencies []string) []Option {
 	out := make([]Option, 0, len(currencies))
 	for _, c := range currencies {
-		out = append(out, Option{Value: c, Label: c + " (" + currencySymbol(c) + ")"})
+		out = append(out, Option{Value: c, Label: c + " (" + components.CurrencySymbol(c) + ")"})
 	}
 	return out
 }
