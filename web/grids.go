@@ -111,7 +111,7 @@ type GridVM struct {
 
 // gridMoney formats a rounded amount with its currency symbol.
 func gridMoney(ctx context.Context, d decimal.Decimal, cur string) string {
-	return i18n.Number(ctx, d.StringFixed(2)) + " " + components.CurrencySymbol(cur)
+	return money(ctx, d.StringFixed(2), cur)
 }
 
 // gridDay writes a time as a form's date.
