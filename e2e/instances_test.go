@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -54,10 +56,11 @@ func startCluster(t *testing.T, n int, extra ...string) *cluster {
 		return hex.EncodeToString(b)
 	}
 	c := &cluster{data: t.TempDir(), emulatorData: t.TempDir()}
+	rootKey := key()
 	c.env = append(os.Environ(), "GRISAILLE_LOG_LEVEL=warn", "GRISAILLE_DATABASE="+dbtest.Database(t, c.data, "grisaille.db"),
-		"GRISAILLE_SECRET_KEY="+key(), "GRISAILLE_BISCUIT_ROOT_KEY="+key())
+		"GRISAILLE_SECRET_KEY="+key(), "GRISAILLE_BISCUIT_ROOT_KEY="+rootKey)
 	emuPort := freePort(t)
-	_, _ = startProcess(t, bin, c.env, "emulator", []string{"emulator", "--data", t.TempDir(), "--emulator-addr", "127.0.0.1:" + emuPort,
+	_, _ = startProcess(t, bin, c.env, "emulator", []string{"emulator", "--data", c.emulatorData, "--emulator-addr", "127.0.0.1:" + emuPort,
 		"--accounts", "demo:s3cret"}, "/v4/products/zones", emuPort)
 	for i := range n {
 		in := &instance{port: freePort(t)}
@@ -68,6 +71,9 @@ func startCluster(t *testing.T, n int, extra ...string) *cluster {
 		}
 		args = append(args, extra...)
 		in.logs, in.cmd = startProcess(t, bin, c.env, "instance "+string(rune('A'+i)), args, "/healthz", in.port)
+		if !publishesKey(in.port, rootKey) {
+			t.Fatalf("the server on port %s is not instance %c (another test took the port)", in.port, 'A'+i)
+		}
 		c.instances = append(c.instances, in)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -85,6 +91,24 @@ func startCluster(t *testing.T, n int, extra ...string) *cluster {
 	t.Cleanup(func() { _ = srv.Close() })
 	_, c.balancer, _ = net.SplitHostPort(ln.Addr().String())
 	return c
+}
+
+// publishesKey reports whether the portal on port publishes the public key
+// of the root key whose seed is seedHex.
+func publishesKey(port, seedHex string) bool {
+	res, err := http.Get("http://127.0.0.1:" + port + "/.well-known/biscuit-public-key")
+	if err != nil {
+		return false
+	}
+	defer res.Body.Close()
+	var key struct {
+		PublicKey string `json:"public_key"`
+	}
+	seed, err := hex.DecodeString(seedHex)
+	if err != nil || len(seed) != ed25519.SeedSize || json.NewDecoder(res.Body).Decode(&key) != nil {
+		return false
+	}
+	return key.PublicKey == hex.EncodeToString(ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey))
 }
 
 // startProcess runs a grisaille command until the test ends and waits
@@ -308,9 +332,7 @@ func slowStripe(t *testing.T, pause time.Duration) string {
 
 // TestInvoicingAcrossInstances starts an invoicing run on A and on B at
 // once, against a Stripe that answers in 300 ms: the customer ends with one
-// invoice. (Taking a dead instance's lease back is tested in
-// pricing/invoicing and server: TestReleaseResumesAtOnce,
-// TestResumeInvoicing.)
+// invoice. Then A dies in the middle of a run, and B resumes it at once.
 func TestInvoicingAcrossInstances(t *testing.T) {
 	if !dbtest.Postgres() {
 		t.Skip("several instances share a PostgreSQL database: this test runs in make test-postgres")
@@ -372,5 +394,31 @@ func TestInvoicingAcrossInstances(t *testing.T) {
 	// the customer already invoiced: one invoice either way.
 	if n := strings.Count(page, `data-testid="invoice-row"`); n != 1 || strings.Contains(page, `data-status="failed"`) {
 		t.Errorf("after two runs started at once: %d invoices (want one), or a failed run", n)
+	}
+
+	// A dies in the middle of Globex's run (Initech's usage, 300 ms a
+	// Stripe call): B shows whose lease holds the month, resumes the run at
+	// once, and the customer ends with one invoice.
+	gA, gB := newBrowserless(t, "globex.localhost"), newBrowserless(t, "globex.localhost")
+	gA.signIn(a, "admin@globex.example")
+	gB.signIn(b, "admin@globex.example")
+	gA.do(a, http.MethodPost, "/admin/invoices/run", url.Values{"_csrf": {gA.csrf(a, "/admin/invoices")}, "period": {period}})
+	if _, ok := within(10*time.Second, func() bool {
+		_, page := gB.do(b, http.MethodGet, "/admin/invoices?period="+period, nil)
+		return strings.Contains(page, `data-testid="lease"`) && strings.Contains(page, " pid ")
+	}); !ok {
+		t.Fatal("B never showed whose lease holds Globex's month while A ran it")
+	}
+	if err := c.instances[0].cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if st, _ := gB.do(b, http.MethodPost, "/admin/invoices/resume", url.Values{"_csrf": {gB.csrf(b, "/admin/invoices")}, "period": {period}}); st != http.StatusSeeOther {
+		t.Fatalf("resume on B: %d", st)
+	}
+	page = waitRun(b, gB)
+	t.Logf("the run A left behind was resumed on B at once and ended %v later", time.Since(start).Round(time.Millisecond))
+	if n := strings.Count(page, `data-testid="invoice-row"`); n != 1 || !strings.Contains(page, `data-status="done"`) {
+		t.Errorf("after the resumed run: %d invoices (want one), or no run done", n)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestMetricsAddress runs the portal with --metrics-addr: the metrics answer
@@ -12,7 +13,13 @@ import (
 func TestMetricsAddress(t *testing.T) {
 	addr := "127.0.0.1:" + freePort(t)
 	p := startPortal(t, "--metrics-addr", addr)
-	res, err := http.Get("http://" + addr + "/metrics")
+	var res *http.Response
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if res, err = http.Get("http://" + addr + "/metrics"); err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -14,6 +17,7 @@ import (
 	"time"
 
 	"github.com/grisaille/grisaille/migrations/dbtest"
+	"github.com/grisaille/grisaille/tokens"
 )
 
 // binary is the grisaille command built once for the package's tests.
@@ -114,12 +118,8 @@ func startPortal(t testing.TB, extra ...string) *portal {
 	})
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		res, err := http.Get("http://127.0.0.1:" + p.Port + "/healthz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return p
-			}
+		if p.servesItself() {
+			return p
 		}
 		select {
 		case err := <-done:
@@ -131,6 +131,33 @@ func startPortal(t testing.TB, extra ...string) *portal {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// servesItself reports whether the portal answers on its port: the server
+// there is healthy and publishes the public key of this portal's data
+// directory (tests of other packages running at the same time may have
+// taken the port between freePort and the portal's start).
+func (p *portal) servesItself() bool {
+	res, err := http.Get("http://127.0.0.1:" + p.Port + "/.well-known/biscuit-public-key")
+	if err != nil {
+		return false
+	}
+	defer res.Body.Close()
+	var key struct {
+		PublicKey string `json:"public_key"`
+	}
+	if res.StatusCode != http.StatusOK || json.NewDecoder(res.Body).Decode(&key) != nil {
+		return false
+	}
+	seed, err := os.ReadFile(filepath.Join(p.Data, tokens.RootKeyFile))
+	if err != nil {
+		return false
+	}
+	raw, err := hex.DecodeString(strings.TrimSpace(string(seed)))
+	if err != nil || len(raw) != ed25519.SeedSize {
+		return false
+	}
+	return key.PublicKey == hex.EncodeToString(ed25519.NewKeyFromSeed(raw).Public().(ed25519.PublicKey))
 }
 
 // mustContain fails the test unless text holds every want.
