@@ -73,6 +73,8 @@ type Handler struct {
 	cfg Config
 	// catalogues keeps the public widget catalogues for a few seconds.
 	catalogues catalogueCache
+	// pages keeps the page bodies many requests share.
+	pages renderedPages
 }
 
 // New returns the page handlers.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/grisaille/grisaille/components"
@@ -23,6 +24,8 @@ type PricingVM struct {
 	Widget   components.Widget
 	Currency string
 	Addons   []components.Product
+	// Body is the page within its frame, rendered (pricingBody).
+	Body string
 }
 
 // consoleWidget is the state of the console's widgets: the customer's own
@@ -51,17 +54,28 @@ func (h *Handler) Pricing(c echo.Context) error {
 	if !slices.Contains(zones, zone) {
 		zone = zones[0]
 	}
-	w, err := h.consoleWidget(ctx, s, zone)
+	lang := i18n.Lang(ctx)
+	e, err := h.cachedCatalogue(ctx, widgetAudience{partner: s.partner, customer: &s.customer}, widgetQuery{Zone: zone}, lang)
 	if err != nil {
 		return err
 	}
 	ch := h.chrome(c, i18n.T(ctx, "pricing.title"))
 	ch.Widgets = true
-	vm := PricingVM{Chrome: ch, Widget: w, Currency: w.Catalogue.Currency}
-	for _, p := range w.Catalogue.Products {
-		if p.Kind == components.KindAddon {
-			vm.Addons = append(vm.Addons, p)
+	vm := PricingVM{Chrome: ch, Currency: e.cat.Currency}
+	// The body depends on the catalogue (its ETag names it) and the
+	// language only.
+	vm.Body, err = h.pages.render(ctx, "pricing|"+lang+"|"+e.etag, func() templ.Component {
+		body := PricingVM{Currency: e.cat.Currency, Widget: components.Widget{State: components.StateLoaded, Catalogue: e.cat,
+			Words: widgetWords(ctx), Source: ConsoleCataloguePath}}
+		for _, p := range e.cat.Products {
+			if p.Kind == components.KindAddon {
+				body.Addons = append(body.Addons, p)
+			}
 		}
+		return pricingBody(body)
+	})
+	if err != nil {
+		return err
 	}
 	return render(c, http.StatusOK, pricingPage(vm))
 }

@@ -1,12 +1,14 @@
 package web
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/grisaille/grisaille/components"
 )
 
@@ -87,4 +89,37 @@ func (c *catalogueCache) put(key string, e encodedCatalogue, now time.Time) {
 		}
 	}
 	c.entries[key] = e
+}
+
+// maxRenderedPages bounds the rendered page bodies kept.
+const maxRenderedPages = 256
+
+// renderedPages keeps page bodies that many requests share (the same
+// catalogue in the same language), rendered once. Keys name their content
+// whole (a catalogue's ETag), so an entry is never stale; the bound drops
+// them all when old catalogues have filled it. It is safe for concurrent use.
+type renderedPages struct {
+	mu    sync.Mutex // guards pages
+	pages map[string]string
+}
+
+// render returns the body under key, rendering build's component on a miss.
+func (r *renderedPages) render(ctx context.Context, key string, build func() templ.Component) (string, error) {
+	r.mu.Lock()
+	body, ok := r.pages[key]
+	r.mu.Unlock()
+	if ok {
+		return body, nil
+	}
+	var b strings.Builder
+	if err := build().Render(ctx, &b); err != nil {
+		return "", err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.pages == nil || len(r.pages) >= maxRenderedPages {
+		r.pages = map[string]string{}
+	}
+	r.pages[key] = b.String()
+	return b.String(), nil
 }
