@@ -1,11 +1,8 @@
 package e2e
 
 import (
-	"bytes"
-	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -30,7 +27,6 @@ import (
 // instance is one `grisaille serve` of a cluster sharing a database.
 type instance struct {
 	port string
-	logs *bytes.Buffer
 	cmd  *exec.Cmd
 }
 
@@ -60,8 +56,8 @@ func startCluster(t *testing.T, n int, extra ...string) *cluster {
 	c.env = append(os.Environ(), "GRISAILLE_LOG_LEVEL=warn", "GRISAILLE_DATABASE="+dbtest.Database(t, c.data, "grisaille.db"),
 		"GRISAILLE_SECRET_KEY="+key(), "GRISAILLE_BISCUIT_ROOT_KEY="+rootKey)
 	emuPort := freePort(t)
-	_, _ = startProcess(t, bin, c.env, "emulator", []string{"emulator", "--data", c.emulatorData, "--emulator-addr", "127.0.0.1:" + emuPort,
-		"--accounts", "demo:s3cret"}, "/v4/products/zones", emuPort)
+	startProcess(t, "emulator", bin, c.env, []string{"emulator", "--data", c.emulatorData, "--emulator-addr", "127.0.0.1:" + emuPort,
+		"--accounts", "demo:s3cret"}, func() bool { return answers(emuPort, "/v4/products/zones") }, false)
 	for i := range n {
 		in := &instance{port: freePort(t)}
 		args := []string{"serve", "--addr", "127.0.0.1:" + in.port, "--data", t.TempDir(),
@@ -70,10 +66,9 @@ func startCluster(t *testing.T, n int, extra ...string) *cluster {
 			args = append(args, "--demo")
 		}
 		args = append(args, extra...)
-		in.logs, in.cmd = startProcess(t, bin, c.env, "instance "+string(rune('A'+i)), args, "/healthz", in.port)
-		if !publishesKey(in.port, rootKey) {
-			t.Fatalf("the server on port %s is not instance %c (another test took the port)", in.port, 'A'+i)
-		}
+		// The killed instance of a test exits uncleanly: on purpose.
+		in.cmd = startProcess(t, "instance "+string(rune('A'+i)), bin, c.env, args,
+			func() bool { return publishesKey(in.port, rootKey) }, false).cmd
 		c.instances = append(c.instances, in)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -91,67 +86,6 @@ func startCluster(t *testing.T, n int, extra ...string) *cluster {
 	t.Cleanup(func() { _ = srv.Close() })
 	_, c.balancer, _ = net.SplitHostPort(ln.Addr().String())
 	return c
-}
-
-// publishesKey reports whether the portal on port publishes the public key
-// of the root key whose seed is seedHex.
-func publishesKey(port, seedHex string) bool {
-	res, err := http.Get("http://127.0.0.1:" + port + "/.well-known/biscuit-public-key")
-	if err != nil {
-		return false
-	}
-	defer res.Body.Close()
-	var key struct {
-		PublicKey string `json:"public_key"`
-	}
-	seed, err := hex.DecodeString(seedHex)
-	if err != nil || len(seed) != ed25519.SeedSize || json.NewDecoder(res.Body).Decode(&key) != nil {
-		return false
-	}
-	return key.PublicKey == hex.EncodeToString(ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey))
-}
-
-// startProcess runs a grisaille command until the test ends and waits
-// until it answers path on port.
-func startProcess(t *testing.T, bin string, env []string, name string, args []string, path, port string) (*bytes.Buffer, *exec.Cmd) {
-	t.Helper()
-	logs := &bytes.Buffer{}
-	cmd := exec.Command(bin, args...)
-	cmd.Env, cmd.Stdout, cmd.Stderr = env, logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-		if t.Failed() {
-			t.Logf("%s logs:\n%s", name, logs.String())
-		}
-	})
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if res, err := http.Get("http://127.0.0.1:" + port + path); err == nil {
-			res.Body.Close()
-			if res.StatusCode < 500 {
-				return logs, cmd
-			}
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("%s exited before serving: %v\n%s", name, err, logs.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not serving after 60 s:\n%s", name, logs.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // browserless is a cookie-keeping HTTP client of one partner host that

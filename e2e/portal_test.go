@@ -88,49 +88,71 @@ func (p *portal) URL(host, path string) string {
 func startPortal(t testing.TB, extra ...string) *portal {
 	t.Helper()
 	bin := buildPortal(t)
-	p := &portal{Port: freePort(t), Data: t.TempDir(), logs: &bytes.Buffer{}}
+	p := &portal{Port: freePort(t), Data: t.TempDir()}
 	p.Database = dbtest.Database(t, p.Data, "grisaille.db")
 	args := append([]string{"serve", "--demo", "--addr", "127.0.0.1:" + p.Port,
 		"--emulator-addr", "127.0.0.1:" + freePort(t), "--data", p.Data}, extra...)
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout = p.logs
-	cmd.Stderr = p.logs
-	cmd.Env = append(p.env(), "GRISAILLE_LOG_LEVEL=warn")
-	if err := cmd.Start(); err != nil {
+	p.logs = startProcess(t, "portal", bin, append(p.env(), "GRISAILLE_LOG_LEVEL=warn"), args, p.servesItself, true).logs
+	return p
+}
+
+// process is a grisaille command a test started.
+type process struct {
+	cmd  *exec.Cmd
+	logs *bytes.Buffer
+}
+
+// startProcess runs a grisaille command until the test ends (then SIGINT,
+// as an operator would, and SIGKILL after 15 s; with cleanExit, any other
+// end fails the test) and waits at most 60 s until ready reports it serves.
+func startProcess(t testing.TB, name, bin string, env, args []string, ready func() bool, cleanExit bool) *process {
+	t.Helper()
+	p := &process{cmd: exec.Command(bin, args...), logs: &bytes.Buffer{}}
+	p.cmd.Env, p.cmd.Stdout, p.cmd.Stderr = env, p.logs, p.logs
+	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	go func() { done <- p.cmd.Wait() }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
+		_ = p.cmd.Process.Signal(os.Interrupt)
 		select {
 		case err := <-done:
-			if err != nil {
-				t.Errorf("portal did not shut down cleanly: %v", err)
+			if err != nil && cleanExit {
+				t.Errorf("%s did not shut down cleanly: %v", name, err)
 			}
 		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Errorf("portal did not stop within 15 s of SIGINT")
+			_ = p.cmd.Process.Kill()
+			t.Errorf("%s did not stop within 15 s of SIGINT", name)
 		}
 		if t.Failed() {
-			t.Logf("portal logs:\n%s", p.logs.String())
+			t.Logf("%s logs:\n%s", name, p.logs.String())
 		}
 	})
 	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if p.servesItself() {
-			return p
-		}
+	for !ready() {
 		select {
 		case err := <-done:
-			t.Fatalf("portal exited before serving: %v\n%s", err, p.logs.String())
+			t.Fatalf("%s exited before serving: %v\n%s", name, err, p.logs.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("portal not healthy after 60 s:\n%s", p.logs.String())
+			t.Fatalf("%s not serving after 60 s:\n%s", name, p.logs.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	return p
+}
+
+// answers reports whether a server on port answers path without a server
+// error.
+func answers(port, path string) bool {
+	res, err := http.Get("http://127.0.0.1:" + port + path)
+	if err != nil {
+		return false
+	}
+	res.Body.Close()
+	return res.StatusCode < 500
 }
 
 // servesItself reports whether the portal answers on its port: the server
@@ -138,7 +160,14 @@ func startPortal(t testing.TB, extra ...string) *portal {
 // directory (tests of other packages running at the same time may have
 // taken the port between freePort and the portal's start).
 func (p *portal) servesItself() bool {
-	res, err := http.Get("http://127.0.0.1:" + p.Port + "/.well-known/biscuit-public-key")
+	seed, err := os.ReadFile(filepath.Join(p.Data, tokens.RootKeyFile))
+	return err == nil && publishesKey(p.Port, strings.TrimSpace(string(seed)))
+}
+
+// publishesKey reports whether the portal on port publishes the public key
+// of the root key whose seed is seedHex.
+func publishesKey(port, seedHex string) bool {
+	res, err := http.Get("http://127.0.0.1:" + port + "/.well-known/biscuit-public-key")
 	if err != nil {
 		return false
 	}
@@ -146,18 +175,11 @@ func (p *portal) servesItself() bool {
 	var key struct {
 		PublicKey string `json:"public_key"`
 	}
-	if res.StatusCode != http.StatusOK || json.NewDecoder(res.Body).Decode(&key) != nil {
+	seed, err := hex.DecodeString(seedHex)
+	if err != nil || len(seed) != ed25519.SeedSize || json.NewDecoder(res.Body).Decode(&key) != nil {
 		return false
 	}
-	seed, err := os.ReadFile(filepath.Join(p.Data, tokens.RootKeyFile))
-	if err != nil {
-		return false
-	}
-	raw, err := hex.DecodeString(strings.TrimSpace(string(seed)))
-	if err != nil || len(raw) != ed25519.SeedSize {
-		return false
-	}
-	return key.PublicKey == hex.EncodeToString(ed25519.NewKeyFromSeed(raw).Public().(ed25519.PublicKey))
+	return key.PublicKey == hex.EncodeToString(ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey))
 }
 
 // mustContain fails the test unless text holds every want.

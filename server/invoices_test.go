@@ -26,18 +26,7 @@ func TestInvoicingPages(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("run: %d", res.StatusCode)
 	}
-	var page string
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		_, page = adm.do(http.MethodGet, "/admin/invoices?period="+period, nil)
-		if strings.Contains(page, `data-status="done"`) {
-			break
-		}
-		if strings.Contains(page, `data-status="failed"`) || time.Now().After(deadline) {
-			t.Fatalf("the run did not end well:\n%s", regexp.MustCompile(`(?s)<table class="list" data-testid="runs">.*?</table>`).FindString(page))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	page := adm.runDone(period, "the run")
 	if !strings.Contains(page, "1 invoiced, 0 already done, 0 failed") {
 		t.Errorf("the run's outcome is not shown")
 	}
@@ -88,18 +77,26 @@ func TestResumeInvoicing(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("resume: %d", res.StatusCode)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		_, page = adm.do(http.MethodGet, "/admin/invoices?period="+period, nil)
-		if strings.Contains(page, `data-status="done"`) {
-			break
-		}
-		if strings.Contains(page, `data-status="failed"`) || time.Now().After(deadline) {
-			t.Fatalf("the resumed run did not end well:\n%s", regexp.MustCompile(`(?s)<table class="list" data-testid="runs">.*?</table>`).FindString(page))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	page = adm.runDone(period, "the resumed run")
 	if strings.Contains(page, `data-testid="lease"`) || !strings.Contains(page, "1 invoiced, 0 already done, 0 failed") {
 		t.Errorf("after the resumed run: a lease is still shown, or the outcome is not one invoice")
+	}
+}
+
+// runDone follows the admin's invoicing page until the period's run is
+// done, and returns the page; a failed run, or one not done within 20 s,
+// fails the test.
+func (c *client) runDone(period, what string) string {
+	c.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, page := c.do(http.MethodGet, "/admin/invoices?period="+period, nil)
+		if strings.Contains(page, `data-status="done"`) {
+			return page
+		}
+		if strings.Contains(page, `data-status="failed"`) || time.Now().After(deadline) {
+			c.t.Fatalf("%s did not end well:\n%s", what, regexp.MustCompile(`(?s)<table class="list" data-testid="runs">.*?</table>`).FindString(page))
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
