@@ -413,7 +413,9 @@ func (m *idleMemory) release(ctx context.Context, idle time.Duration) {
 		}
 		if !m.released.Load() && time.Since(time.Unix(0, m.last.Load())) >= idle {
 			m.released.Store(true)
+			platform.CloseIdleConnections()
 			debug.FreeOSMemory()
+			trimHeap()
 		}
 	}
 }

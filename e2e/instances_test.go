@@ -240,6 +240,30 @@ func TestTwoInstances(t *testing.T) {
 		t.Errorf("B still shows the old brand %v after it changed on A", took)
 	}
 	t.Logf("brand change on A shown by B after %v", took)
+
+	// A session B has cached, signed out through A, is refused by B
+	// within a second.
+	var session string
+	for _, c := range dev.http.Jar.Cookies(&url.URL{Scheme: "http", Host: "127.0.0.1"}) {
+		if c.Name == "session" {
+			session = "session=" + c.Value
+		}
+	}
+	stolen := newBrowserless(t, "acme.localhost") // the old cookie, kept after sign-out
+	if st, _ := stolen.do(b, http.MethodGet, "/console", nil, "Cookie", session); session == "" || st != http.StatusOK {
+		t.Fatalf("the console through B before signing out: %d", st)
+	}
+	if st, _ := dev.do(a, http.MethodPost, "/logout", url.Values{"_csrf": {dev.csrf(a, "/console")}}); st != http.StatusSeeOther {
+		t.Fatalf("sign out through A: %d", st)
+	}
+	took, ok = within(time.Second, func() bool {
+		st, _ := stolen.do(b, http.MethodGet, "/console", nil, "Cookie", session)
+		return st == http.StatusSeeOther
+	})
+	if !ok {
+		t.Errorf("B still takes the session signed out through A after %v", took)
+	}
+	t.Logf("sign-out on A refused by B after %v", took)
 }
 
 // slowStripe is stripe-mock behind a proxy that answers each call after a

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"runtime"
 	"strings"
 	"time"
 
@@ -42,12 +43,24 @@ func OpenSQLite(path string) (*sqlx.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("migrations: open %s: %w", path, err)
 	}
+	// Opening a SQLite connection reads the schema and sets the pragmas
+	// again: keep the connections a busy portal uses open, rather than
+	// open and close one per request past database/sql's two idle ones. A
+	// connection idle a while is closed, and its page cache freed.
+	db.SetMaxOpenConns(sqliteConns)
+	db.SetMaxIdleConns(sqliteConns)
+	db.SetConnMaxIdleTime(15 * time.Second)
 	if err := db.Ping(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrations: open %s: %w", path, err)
 	}
 	return db, nil
 }
+
+// sqliteConns bounds a SQLite database's connections: readers run side by
+// side in write-ahead logging, writers take turns, so a few more than the
+// processors is plenty.
+var sqliteConns = max(8, 4*runtime.GOMAXPROCS(0))
 
 // Open opens the database named by database: a postgres:// (or
 // postgresql://) URL, else the path of a SQLite file (see OpenSQLite).

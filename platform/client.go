@@ -71,6 +71,10 @@ var transport = func() *http.Transport {
 	return t
 }()
 
+// CloseIdleConnections closes the platform connections no request uses,
+// as a portal idle a while does: each holds buffers and two goroutines.
+func CloseIdleConnections() { transport.CloseIdleConnections() }
+
 // NewClient returns a Client for cfg. It fails when BaseURL is not an
 // absolute http or https URL.
 func NewClient(cfg Config) (*Client, error) {

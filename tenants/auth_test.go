@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/grisaille/grisaille/broadcast"
 )
 
 func TestCreateUser(t *testing.T) {
@@ -363,5 +365,57 @@ func TestLogo(t *testing.T) {
 	}
 	if err := s.SetLogo(ctx, "ptn_nope", png, ""); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown partner: got %v, want ErrNotFound", err)
+	}
+}
+
+// TestSessionCache checks that a cached session follows every change made
+// through another instance's store on the same database: a new language,
+// a sign-out, a new password.
+func TestSessionCache(t *testing.T) {
+	ctx := context.Background()
+	a := newTestStore(t)
+	b := NewStore(a.db, a.sealer) // another instance, on the same database
+	bus := broadcast.Local()
+	a.UseBroadcaster(bus)
+	b.UseBroadcaster(bus)
+	p := mustPartner(t, a, "acme")
+	u := mustUser(t, a, UserCreate{PartnerID: p.ID, Email: "ann@acme.example", Role: RolePartnerAdmin})
+	token, _, err := a.CreateSession(ctx, p.ID, u.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lookup := func() (User, error) {
+		t.Helper()
+		_, got, err := b.SessionUser(ctx, p.ID, token)
+		return got, err
+	}
+	if _, err := lookup(); err != nil {
+		t.Fatal(err)
+	}
+	hits := b.sessions.hits.Load()
+	if _, err := lookup(); err != nil || b.sessions.hits.Load() != hits+1 {
+		t.Fatalf("the second lookup: %v, %d cache hits, want one more than %d", err, b.sessions.hits.Load(), hits)
+	}
+	if err := a.SetUserLanguage(ctx, p.ID, u.ID, "fr"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := lookup(); err != nil || got.Language != "fr" {
+		t.Errorf("after a language change elsewhere: %q, %v; want fr", got.Language, err)
+	}
+	if err := a.DeleteSession(ctx, p.ID, token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lookup(); !errors.Is(err, ErrNotFound) {
+		t.Errorf("after a sign-out elsewhere: %v, want ErrNotFound", err)
+	}
+	token, _, _ = a.CreateSession(ctx, p.ID, u.ID, time.Hour)
+	if _, err := lookup(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetPassword(ctx, p.ID, u.ID, "another password!"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lookup(); !errors.Is(err, ErrNotFound) {
+		t.Errorf("after a new password elsewhere: %v, want ErrNotFound", err)
 	}
 }

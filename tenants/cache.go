@@ -13,6 +13,10 @@ import (
 // brand, hostnames, zones, a logo, a customer. Its key is "" (any).
 const TopicTenants = "tenants"
 
+// TopicSessions is the broadcast topic of ended sessions and changed users
+// (sign-out, a new password, a language). Its key is "" (any).
+const TopicSessions = "sessions"
+
 // Broadcaster tells the portal's other instances what changed, and this
 // store what they changed; *broadcast.Bus is one.
 type Broadcaster interface {
@@ -129,6 +133,26 @@ func (s *Store) CustomerCacheStats() (hits, misses uint64) {
 func (s *Store) UseBroadcaster(b Broadcaster) {
 	s.bus = b
 	b.Subscribe(TopicTenants, func(string) { s.forgetTenants() })
+	b.Subscribe(TopicSessions, func(string) { s.sessions.forget() })
+}
+
+// sessionsChanged forgets the cached sessions after a committed change to a
+// session or a user, in this instance and in the others: a session signed
+// out on one instance is refused by all of them.
+func (s *Store) sessionsChanged(ctx context.Context) {
+	s.sessions.forget()
+	if s.bus != nil {
+		_ = s.bus.Publish(ctx, TopicSessions, "")
+	}
+}
+
+// afterSessionChange forgets the cached sessions when a change committed
+// (err nil), and returns err.
+func (s *Store) afterSessionChange(ctx context.Context, err error) error {
+	if err == nil {
+		s.sessionsChanged(ctx)
+	}
+	return err
 }
 
 // forgetTenants empties the partner and customer caches.
@@ -136,6 +160,8 @@ func (s *Store) forgetTenants() {
 	s.partners.forget()
 	s.customers.forget()
 	s.credentials.forget()
+	// A customer's or a partner's removal ends its users' sessions.
+	s.sessions.forget()
 }
 
 // tenantsChanged forgets the cached partners and customers after a

@@ -61,12 +61,38 @@ func (s *Store) CreateSession(ctx context.Context, partnerID, userID string, ttl
 
 // SessionUser returns the session of a cookie token on a partner's console
 // and its user. An unknown or expired token, or one of another partner,
-// returns ErrNotFound; an expired session is deleted.
+// returns ErrNotFound; an expired session is deleted. Sessions are cached
+// (a page view then makes no query for them) and forgotten on every
+// instance when one ends or its user changes.
 func (s *Store) SessionUser(ctx context.Context, partnerID, token string) (Session, User, error) {
 	if token == "" {
 		return Session{}, User{}, ErrNotFound
 	}
 	id := sessionID(token)
+	e, err := s.sessions.through(partnerID+"|"+id, s.now(), func() (sessionEntry, error) { return s.loadSession(ctx, partnerID, id) },
+		func(e sessionEntry) sessionEntry { return e })
+	if err != nil {
+		return Session{}, User{}, err
+	}
+	if !s.timestamp().Before(e.session.ExpiresAt) {
+		if _, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM sessions WHERE partner_id = ? AND id = ?`),
+			partnerID, id); err != nil {
+			return Session{}, User{}, fmt.Errorf("tenants: delete expired session: %w", err)
+		}
+		s.sessionsChanged(ctx)
+		return Session{}, User{}, ErrNotFound
+	}
+	return e.session, e.user, nil
+}
+
+// sessionEntry is a session and its user, as the cache keeps them.
+type sessionEntry struct {
+	session Session
+	user    User
+}
+
+// loadSession reads session id of a partner and its user.
+func (s *Store) loadSession(ctx context.Context, partnerID, id string) (sessionEntry, error) {
 	var row struct {
 		userRow
 		SessionID        string    `db:"session_id"`
@@ -80,21 +106,14 @@ func (s *Store) SessionUser(ctx context.Context, partnerID, token string) (Sessi
 		FROM sessions s JOIN users u ON u.id = s.user_id AND u.partner_id = s.partner_id
 		WHERE s.partner_id = ? AND s.id = ?`), partnerID, id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Session{}, User{}, ErrNotFound
+		return sessionEntry{}, ErrNotFound
 	}
 	if err != nil {
-		return Session{}, User{}, fmt.Errorf("tenants: session: %w", err)
+		return sessionEntry{}, fmt.Errorf("tenants: session: %w", err)
 	}
 	sess := Session{ID: row.SessionID, UserID: row.ID, PartnerID: row.PartnerID,
 		ExpiresAt: utc(row.SessionExpiresAt), CreatedAt: utc(row.SessionCreatedAt), Biscuit: row.SessionBiscuit}
-	if !s.timestamp().Before(sess.ExpiresAt) {
-		if _, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM sessions WHERE partner_id = ? AND id = ?`),
-			partnerID, id); err != nil {
-			return Session{}, User{}, fmt.Errorf("tenants: delete expired session: %w", err)
-		}
-		return Session{}, User{}, ErrNotFound
-	}
-	return sess, row.user(), nil
+	return sessionEntry{session: sess, user: row.user()}, nil
 }
 
 // SetSessionBiscuit stores the Biscuit a session's console actions are
@@ -102,7 +121,7 @@ func (s *Store) SessionUser(ctx context.Context, partnerID, token string) (Sessi
 func (s *Store) SetSessionBiscuit(ctx context.Context, partnerID, sessionID, biscuit string) error {
 	res, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE sessions SET biscuit = ? WHERE partner_id = ? AND id = ?`),
 		biscuit, partnerID, sessionID)
-	return affectedOne(res, err, "set session biscuit")
+	return s.afterSessionChange(ctx, affectedOne(res, err, "set session biscuit"))
 }
 
 // DeleteSession signs out the session of a cookie token on a partner's
@@ -112,6 +131,7 @@ func (s *Store) DeleteSession(ctx context.Context, partnerID, token string) erro
 		partnerID, sessionID(token)); err != nil {
 		return fmt.Errorf("tenants: delete session: %w", err)
 	}
+	s.sessionsChanged(ctx)
 	return nil
 }
 
@@ -123,5 +143,9 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("tenants: delete expired sessions: %w", err)
 	}
-	return res.RowsAffected()
+	n, err := res.RowsAffected()
+	if n > 0 {
+		s.sessionsChanged(ctx)
+	}
+	return n, err
 }

@@ -55,6 +55,8 @@ type Store struct {
 	customers lookupCache[Customer]
 	// credentials caches the partners' opened platform credentials.
 	credentials lookupCache[string]
+	// sessions caches the console sessions and their users.
+	sessions lookupCache[sessionEntry]
 	// bus tells the other instances about changes; nil for one instance.
 	bus Broadcaster
 }

@@ -266,7 +266,7 @@ func (s *Store) SetUserLanguage(ctx context.Context, partnerID, userID, lang str
 	}
 	res, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE users SET language = ? WHERE partner_id = ? AND id = ?`),
 		lang, partnerID, userID)
-	return affectedOne(res, err, "set user language")
+	return s.afterSessionChange(ctx, affectedOne(res, err, "set user language"))
 }
 
 // SetPassword validates and stores a new password for a partner's user and
@@ -293,5 +293,5 @@ func (s *Store) SetPassword(ctx context.Context, partnerID, userID, password str
 		partnerID, userID); err != nil {
 		return fmt.Errorf("tenants: set password: %w", err)
 	}
-	return tx.Commit()
+	return s.afterSessionChange(ctx, tx.Commit())
 }

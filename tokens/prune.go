@@ -57,6 +57,7 @@ func (s *Service) PruneSessions(ctx context.Context, before time.Time) (int64, e
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("tokens: prune sessions: %w", err)
 	}
+	s.records.stale()
 	return n, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -26,6 +27,28 @@ type recordCache struct {
 	entries map[string]Record
 	// hits and misses count the lookups, for metrics.
 	hits, misses atomic.Uint64
+	// checked is the count of changes last read, at checkedAt (zero:
+	// read it again): requests close together share one read.
+	checkMu   sync.Mutex
+	checked   int64
+	checkedAt time.Time
+	// staled counts the changes made here, so that a read that raced
+	// with one is not kept.
+	staled uint64
+}
+
+// recordChangesFresh is how long a read of the count of record changes
+// answers for: a revocation made by another instance or command holds here
+// that much later at most; one made here holds at once.
+const recordChangesFresh = 100 * time.Millisecond
+
+// stale makes the next lookup read the count of changes again: this
+// instance changed a record.
+func (c *recordCache) stale() {
+	c.checkMu.Lock()
+	c.checkedAt = time.Time{}
+	c.staled++
+	c.checkMu.Unlock()
 }
 
 // get returns the cached records of ids when all are there and the store's
@@ -70,12 +93,28 @@ func (s *Service) RecordCacheStats() (hits, misses uint64) {
 	return s.records.hits.Load(), s.records.misses.Load()
 }
 
-// recordChanges reads the store's count of record changes.
+// recordChanges reads the store's count of record changes, or the last
+// read when it is under recordChangesFresh old.
 func (s *Service) recordChanges(ctx context.Context) (int64, error) {
+	c := &s.records
+	c.checkMu.Lock()
+	if !c.checkedAt.IsZero() && time.Since(c.checkedAt) < recordChangesFresh {
+		defer c.checkMu.Unlock()
+		return c.checked, nil
+	}
+	staled := c.staled
+	c.checkMu.Unlock()
+	started := time.Now()
 	var n int64
 	if err := s.db.GetContext(ctx, &n, `SELECT changes FROM token_record_changes WHERE id = 1`); err != nil {
 		return 0, fmt.Errorf("tokens: record changes: %w", err)
 	}
+	c.checkMu.Lock()
+	// A read that raced with a change made here is not kept.
+	if staled == c.staled && started.After(c.checkedAt) {
+		c.checked, c.checkedAt = n, started
+	}
+	c.checkMu.Unlock()
 	return n, nil
 }
 

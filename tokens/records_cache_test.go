@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 )
 
 // TestRevocationByAnotherProcess caches a token's records in one service,
 // revokes the token through another on the same database (another
-// instance, or the token command), and checks that the first refuses it at
-// once: the count of record changes tells it its copies are stale.
+// instance, or the token command), and checks that the first refuses it
+// once its last read of the count of record changes is recordChangesFresh
+// old: that count tells it its copies are stale. A token revoked through the
+// service itself is refused at once.
 func TestRevocationByAnotherProcess(t *testing.T) {
 	f := newFixture(t)
 	other, err := NewService(f.db, f.keys, WithClock(f.clock.now))
@@ -29,7 +32,21 @@ func TestRevocationByAnotherProcess(t *testing.T) {
 	if err := other.Revoke(context.Background(), f.partnerA, rec.RevocationID); err != nil {
 		t.Fatal(err)
 	}
+	time.Sleep(recordChangesFresh)
 	if _, err := f.svc.Authorize(context.Background(), tok, req); !errors.Is(err, ErrRevoked) {
-		t.Errorf("after another process revoked it: got %v, want ErrRevoked at once", err)
+		t.Errorf("%v after another process revoked it: got %v, want ErrRevoked", recordChangesFresh, err)
+	}
+
+	tok, rec = f.mintPartner(t, f.partnerA)
+	for range 2 {
+		if _, err := f.svc.Authorize(context.Background(), tok, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.svc.Revoke(context.Background(), f.partnerA, rec.RevocationID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Authorize(context.Background(), tok, req); !errors.Is(err, ErrRevoked) {
+		t.Errorf("after it revoked it itself: got %v, want ErrRevoked at once", err)
 	}
 }

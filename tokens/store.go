@@ -187,6 +187,7 @@ func (s *Service) Revoke(ctx context.Context, tenant, revocationID string) error
 		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("tokens: revoke %s: %w", revocationID, err)
 		}
+		s.records.stale()
 		return nil
 	}
 	if err := tx.Rollback(); err != nil {
@@ -228,5 +229,6 @@ func (s *Service) RevokeSession(ctx context.Context, tenant, session string) err
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("tokens: revoke session: %w", err)
 	}
+	s.records.stale()
 	return nil
 }

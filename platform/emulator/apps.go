@@ -135,13 +135,22 @@ func (e *Emulator) apps(ctx context.Context, org string) ([]platform.Application
 	if err := e.db.SelectContext(ctx, &rows, e.q(`SELECT `+appColumns+` FROM applications WHERE org_id = ? ORDER BY created_at, id`), org); err != nil {
 		return nil, fmt.Errorf("emulator: list applications: %w", err)
 	}
+	// Every application's environment in one query, not one per application.
+	var vars []struct {
+		AppID string `db:"app_id"`
+		platform.EnvVar
+	}
+	if err := e.db.SelectContext(ctx, &vars, e.q(`SELECT v.app_id, v.name, v.value FROM app_env v
+		JOIN applications a ON a.id = v.app_id WHERE a.org_id = ? ORDER BY v.app_id, v.name`), org); err != nil {
+		return nil, fmt.Errorf("emulator: list environments: %w", err)
+	}
+	envs := make(map[string][]platform.EnvVar)
+	for _, v := range vars {
+		envs[v.AppID] = append(envs[v.AppID], v.EnvVar)
+	}
 	out := make([]platform.Application, 0, len(rows))
 	for _, a := range rows {
-		env, err := e.env(ctx, a.ID)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e.appAPI(a, env))
+		out = append(out, e.appAPI(a, envs[a.ID]))
 	}
 	return out, nil
 }
