@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -414,6 +415,10 @@ func (m *idleMemory) release(ctx context.Context, idle time.Duration) {
 		if !m.released.Load() && time.Since(time.Unix(0, m.last.Load())) >= idle {
 			m.released.Store(true)
 			platform.CloseIdleConnections()
+			// Two collections: the first moves the pools' idle buffers
+			// (gzip writers, connection readers) to their victim caches,
+			// the second (FreeOSMemory's) frees them.
+			runtime.GC()
 			debug.FreeOSMemory()
 			trimHeap()
 		}

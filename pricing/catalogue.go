@@ -333,12 +333,17 @@ func newSnapshot(prices []ListPrice, fetched time.Time) *snapshot {
 		}
 		return strings.ToLower(a.SlugID) < strings.ToLower(b.SlugID)
 	})
+	// Sorted by zone and currency first, each price system's list is a run
+	// of sorted: the lists share its prices rather than copy them.
 	seen := map[string]bool{}
+	start := 0
 	for i := range sorted {
 		p := &sorted[i]
 		s.prices[priceKey{p.Zone, p.Currency, strings.ToLower(p.SlugID)}] = p
-		zc := zoneCurrency{p.Zone, p.Currency}
-		s.lists[zc] = append(s.lists[zc], *p)
+		if zc := (zoneCurrency{p.Zone, p.Currency}); i+1 == len(sorted) || zc != (zoneCurrency{sorted[i+1].Zone, sorted[i+1].Currency}) {
+			s.lists[zc] = sorted[start : i+1 : i+1]
+			start = i + 1
+		}
 		if !seen[p.Zone] {
 			seen[p.Zone] = true
 			s.zones = append(s.zones, p.Zone)

@@ -7,10 +7,14 @@
 //
 //   - an API call through the portal, next to the platform direct and to
 //     the bare proxy: added p50 and kept throughput;
+//   - the dashboard's two platform calls made straight to the platform:
+//     the most dashboards the machine can serve while it runs the platform;
 //   - the console's dashboard and pricing page: requests per second, p50
 //     and p99 at 10 and 50 connections;
-//   - the dashboard of a customer with 1,000 applications next to one with 2;
-//   - the portal's RSS after 100,000 requests, and warm and idle.
+//   - the dashboard of a customer with 1,000 applications next to one with
+//     2, and the platform's own list of those applications;
+//   - the portal's RSS after 100,000 requests, and warm and idle (its own
+//     memory and its binary's mapped pages).
 //
 // The load tool shares the machine's cores with what it measures: compare
 // the ratios of one run, not absolute figures across machines.
@@ -126,9 +130,9 @@ func measure(bin, work, emuURL, name, database string, instances int) {
 	bare := bareProxy(emuURL)
 	appsPath := "/v2/organisations/" + org + "/applications"
 	targets := []target{
-		{"platform direct", "http://127.0.0.1:" + hostPort(emuURL) + appsPath, "", "Authorization: Bearer " + platformToken},
-		{"bare reverse proxy", "http://127.0.0.1:" + bare + appsPath, "", "Authorization: Bearer " + token},
-		{"portal", "http://127.0.0.1:" + portal + appsPath, "acme.localhost", "Authorization: Bearer " + token},
+		{"platform direct", "http://127.0.0.1:" + hostPort(emuURL) + appsPath, "", "Authorization: Bearer " + platformToken, ""},
+		{"bare reverse proxy", "http://127.0.0.1:" + bare + appsPath, "", "Authorization: Bearer " + token, ""},
+		{"portal", "http://127.0.0.1:" + portal + appsPath, "acme.localhost", "Authorization: Bearer " + token, ""},
 	}
 	api := interleave(targets, 10)
 	direct, proxy, portalRes := api[0], api[1], api[2]
@@ -139,11 +143,18 @@ func measure(bin, work, emuURL, name, database string, instances int) {
 	fmt.Printf("  portal adds %.2f ms p50 over direct, %.2f ms over the bare proxy; keeps %.0f%% of direct throughput, %.0f%% of the bare proxy's\n",
 		portalRes.p50-direct.p50, portalRes.p50-proxy.p50, 100*portalRes.rps/direct.rps, 100*portalRes.rps/proxy.rps)
 
-	// The console.
+	// The console. The dashboard's two platform calls, made straight to
+	// the platform by the same load, bound what the dashboard can serve
+	// on this machine: the platform shares its cores.
+	if instances == 1 {
+		pair := interleave([]target{{"the dashboard's two calls", "http://127.0.0.1:" + hostPort(emuURL) + appsPath, "",
+			"Authorization: Bearer " + platformToken, alternate(work, appsPath, "/v2/organisations/"+org+"/addons")}}, 10)[0]
+		fmt.Printf("the dashboard's two platform calls, straight to the platform (10 connections): %.0f pairs/s, the most dashboards this machine can serve\n", pair.rps/2)
+	}
 	for _, conns := range []int{10, 50} {
 		pages := interleave([]target{
-			{"dashboard", "http://127.0.0.1:" + portal + "/console", "acme.localhost", "Cookie: " + cookie},
-			{"pricing page", "http://127.0.0.1:" + portal + "/console/pricing", "acme.localhost", "Cookie: " + cookie},
+			{"dashboard", "http://127.0.0.1:" + portal + "/console", "acme.localhost", "Cookie: " + cookie, ""},
+			{"pricing page", "http://127.0.0.1:" + portal + "/console/pricing", "acme.localhost", "Cookie: " + cookie, ""},
 		}, conns)
 		for i, n := range []string{"dashboard", "pricing page"} {
 			fmt.Printf("console %-13s %2d connections: %7.0f req/s  p50 %6.2f ms  p99 %6.2f ms\n", n, conns, pages[i].rps, pages[i].p50, pages[i].p99)
@@ -155,29 +166,37 @@ func measure(bin, work, emuURL, name, database string, instances int) {
 		big := signIn(portal, "dev@globex.example")
 		globexToken := strings.TrimSpace(output(bin, env, "token", "mint", "--data", dir, "--partner", "globex", "--customer", "dev@globex.example", "--label", "bench"))
 		globexOrg := firstOrganisation(portal, "globex.localhost", globexToken)
-		before := interleave([]target{{"dashboard, few apps", "http://127.0.0.1:" + portal + "/console", "globex.localhost", "Cookie: " + big}}, 10)[0]
+		before := interleave([]target{{"dashboard, few apps", "http://127.0.0.1:" + portal + "/console", "globex.localhost", "Cookie: " + big, ""}}, 10)[0]
 		createApps(emuURL, globexOrg, 1000)
-		after := interleave([]target{{"dashboard, 1,000 apps", "http://127.0.0.1:" + portal + "/console", "globex.localhost", "Cookie: " + big}}, 10)[0]
+		after := interleave([]target{{"dashboard, 1,000 apps", "http://127.0.0.1:" + portal + "/console", "globex.localhost", "Cookie: " + big, ""}}, 10)[0]
 		fmt.Printf("dashboard with 1,000 applications: p50 %.2f ms, %0.f req/s; with 2: p50 %.2f ms, %0.f req/s (%.1f× the cost)\n",
 			after.p50, after.rps, before.p50, before.rps, before.rps/after.rps)
+		// The platform's list has no pages: its answer for 1,000
+		// applications, straight.
+		list := interleave([]target{{"1,000 applications straight", "http://127.0.0.1:" + hostPort(emuURL) + "/v2/organisations/" + globexOrg + "/applications", "",
+			"Authorization: Bearer " + platformToken, ""}}, 10)[0]
+		fmt.Printf("  the platform's list of those 1,000 applications, straight to it: p50 %.2f ms, %.0f req/s\n", list.p50, list.rps)
 	}
 
 	// Memory: right after a burst of requests, then warm and idle (the
 	// portal hands memory back after 30 s without a request).
 	total := 0
 	for total < 100_000 {
-		r := load(target{"dashboard", "http://127.0.0.1:" + ports[0] + "/console", "acme.localhost", "Cookie: " + cookie}, 10)
+		r := load(target{"dashboard", "http://127.0.0.1:" + ports[0] + "/console", "acme.localhost", "Cookie: " + cookie, ""}, 10)
 		total += r.requests
 	}
 	busy := rss(procs[0].cmd.Process.Pid)
 	time.Sleep(45 * time.Second)
-	fmt.Printf("RSS of an instance: %.1f MB right after %d more requests, %.1f MB warm and idle (45 s later)\n",
-		busy, total, rss(procs[0].cmd.Process.Pid))
+	idle, anon, file := memory(procs[0].cmd.Process.Pid)
+	fmt.Printf("RSS of an instance: %.1f MB right after %d more requests, %.1f MB warm and idle (45 s later): %.1f MB its own, %.1f MB its binary's mapped pages\n",
+		busy, total, idle, anon, file)
 }
 
-// target is one URL to load, with its Host and a header.
+// target is one URL to load, with its Host and a header; script, when
+// set, is a wrk Lua script that chooses each request's path.
 type target struct {
 	name, url, host, header string
+	script                  string
 }
 
 // result is what one load run measured.
@@ -224,6 +243,9 @@ func load(t target, conns int) result {
 	args := []string{"-t2", "-c" + strconv.Itoa(conns), "-d" + duration.String(), "--latency", "-H", t.header}
 	if t.host != "" {
 		args = append(args, "-H", "Host: "+t.host)
+	}
+	if t.script != "" {
+		args = append(args, "-s", t.script)
 	}
 	out, err := exec.Command("wrk", append(args, t.url)...).CombinedOutput()
 	if err != nil {
@@ -427,6 +449,41 @@ func createApps(platform, org string, n int) {
 			fail(fmt.Errorf("create application %d: %d", i, res.StatusCode))
 		}
 	}
+}
+
+// alternate writes a wrk script that requests the paths in turn.
+func alternate(dir string, paths ...string) string {
+	var quoted []string
+	for _, p := range paths {
+		quoted = append(quoted, strconv.Quote(p))
+	}
+	script := filepath.Join(dir, fmt.Sprintf("alternate-%d.lua", len(paths)))
+	check(os.WriteFile(script, []byte(`local paths = {`+strings.Join(quoted, ", ")+`}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format(nil, paths[(i % #paths) + 1])
+end
+`), 0o644))
+	return script
+}
+
+// memory is a process's resident memory in MB: all of it, its own
+// (anonymous) and the mapped files' (its binary).
+func memory(pid int) (total, anon, file float64) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	check(err)
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		for key, dst := range map[string]*float64{"VmRSS:": &total, "RssAnon:": &anon, "RssFile:": &file} {
+			if kb, ok := strings.CutPrefix(s.Text(), key); ok {
+				v, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(kb), "kB")), 64)
+				*dst = v / 1024
+			}
+		}
+	}
+	return total, anon, file
 }
 
 // rss is a process's resident memory in MB.
