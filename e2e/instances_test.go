@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -94,12 +95,33 @@ type browserless struct {
 	t    *testing.T
 	host string
 	http *http.Client
+	jar  *recordingJar
 }
 
 func newBrowserless(t *testing.T, host string) *browserless {
-	jar, _ := cookiejar.New(nil)
-	return &browserless{t: t, host: host, http: &http.Client{Jar: jar, Timeout: 10 * time.Second,
+	inner, _ := cookiejar.New(nil)
+	jar := &recordingJar{CookieJar: inner, set: map[string]string{}}
+	return &browserless{t: t, host: host, jar: jar, http: &http.Client{Jar: jar, Timeout: 10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// recordingJar is a cookie jar that remembers the last value the portal
+// set for each cookie, so that a test can replay a cookie signed out.
+type recordingJar struct {
+	http.CookieJar
+	mu  sync.Mutex
+	set map[string]string
+}
+
+func (j *recordingJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
+	j.mu.Lock()
+	for _, c := range cookies {
+		if c.MaxAge >= 0 && c.Value != "" {
+			j.set[c.Name] = c.Value
+		}
+	}
+	j.mu.Unlock()
+	j.CookieJar.SetCookies(u, cookies)
 }
 
 func (b *browserless) do(port, method, path string, form url.Values, header ...string) (int, string) {
@@ -243,15 +265,10 @@ func TestTwoInstances(t *testing.T) {
 
 	// A session B has cached, signed out through A, is refused by B
 	// within a second.
-	var session string
-	for _, c := range dev.http.Jar.Cookies(&url.URL{Scheme: "http", Host: "127.0.0.1"}) {
-		if c.Name == "session" {
-			session = "session=" + c.Value
-		}
-	}
+	session := "session=" + dev.jar.set["session"]
 	stolen := newBrowserless(t, "acme.localhost") // the old cookie, kept after sign-out
-	if st, _ := stolen.do(b, http.MethodGet, "/console", nil, "Cookie", session); session == "" || st != http.StatusOK {
-		t.Fatalf("the console through B before signing out: %d", st)
+	if st, _ := stolen.do(b, http.MethodGet, "/console", nil, "Cookie", session); session == "session=" || st != http.StatusOK {
+		t.Fatalf("the console through B before signing out (cookie %q): %d", session, st)
 	}
 	if st, _ := dev.do(a, http.MethodPost, "/logout", url.Values{"_csrf": {dev.csrf(a, "/console")}}); st != http.StatusSeeOther {
 		t.Fatalf("sign out through A: %d", st)

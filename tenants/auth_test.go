@@ -331,6 +331,19 @@ func TestLogo(t *testing.T) {
 		{"svg foreignObject", []byte(`<svg><foreignObject><div/></foreignObject></svg>`), "", "", MsgLogoUnsafe},
 		{"svg entity", []byte(`<?xml version="1.0"?><svg><!ENTITY a "b"></svg>`), "", "", MsgLogoUnsafe},
 		{"svg css import", []byte(`<svg><style>@import "https://evil.example/x.css";</style></svg>`), "", "", MsgLogoUnsafe},
+		{"svg prefixed script", []byte(`<svg xmlns="http://www.w3.org/2000/svg" xmlns:s="http://www.w3.org/2000/svg"><s:script>alert(1)</s:script></svg>`), "", "", MsgLogoUnsafe},
+		{"svg undeclared prefix script", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><s:script>alert(1)</s:script></svg>`), "", "", MsgLogoUnsafe},
+		{"svg g onload", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><g onload="alert(1)"/></svg>`), "", "", MsgLogoUnsafe},
+		{"svg g slash onload", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><g/onload=alert(1)></g></svg>`), "", "", MsgLogoUnsafe},
+		{"svg xhtml namespace", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><g xmlns="http://www.w3.org/1999/xhtml"><script>alert(1)</script></g></svg>`), "", "", MsgLogoUnsafe},
+		{"svg entity reference", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><text>&xxe;</text></svg>`), "", "", MsgLogoUnsafe},
+		{"svg doctype", []byte(`<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "b">]><svg xmlns="http://www.w3.org/2000/svg"/>`), "", "", MsgLogoUnsafe},
+		{"svg data href", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><use href="data:image/svg+xml,x"/></svg>`), "", "", MsgLogoUnsafe},
+		{"svg animate href", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><a><animate attributeName="href" to="javascript:alert(1)"/></a></svg>`), "", "", MsgLogoUnsafe},
+		{"svg style url", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><rect style="fill:url(https://evil.example/x)"/></svg>`), "", "", MsgLogoUnsafe},
+		{"svg escaped style", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><style>rect{fill:u\72l(https://evil.example/x)}</style></svg>`), "", "", MsgLogoUnsafe},
+		{"svg two roots", []byte(`<svg xmlns="http://www.w3.org/2000/svg"/><svg xmlns="http://www.w3.org/2000/svg"/>`), "", "", MsgLogoUnsafe},
+		{"svg xlink fragment", []byte(`<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"><defs><path id="p" d="M0 0h1"/></defs><use xlink:href="#p" xml:space="preserve"/><style>.a{fill:url(#p)}</style></svg>`), "", LogoSVG, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

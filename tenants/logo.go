@@ -24,18 +24,14 @@ const (
 	LogoSVG  = "image/svg+xml"
 )
 
-// svgUnsafe matches SVG content that could run script, load external
-// resources or expand entities: script and foreignObject elements, event
-// handler attributes, javascript: URLs, DOCTYPE/ENTITY declarations,
-// @import, and href or url() references other than "#fragment" ones.
-var svgUnsafe = regexp.MustCompile(`(?i)<\s*script|<\s*foreignobject|\son[a-z]+\s*=|javascript\s*:|<!doctype|<!entity|href\s*=\s*["']?\s*[^"'#\s]|@import|url\s*\(\s*["']?\s*[^"'#\s)]`)
-
 // svgStart matches the start of an SVG document: an optional XML
-// declaration and comments, then the svg element.
-var svgStart = regexp.MustCompile(`(?is)^(<\?xml[^>]*\?>\s*)?(<!--.*?-->\s*)*<svg[\s>]`)
+// declaration, DOCTYPE (checkSVG refuses it) and comments, then the svg
+// element.
+var svgStart = regexp.MustCompile(`(?is)^(<\?xml[^>]*\?>\s*)?(<!doctype[^\[>]*(\[.*?\])?\s*>\s*)?(<!--.*?-->\s*)*<svg[\s/>]`)
 
 // sniffLogo returns the content type of a logo, or a ValidationError when it
-// is empty, too large, of another type or an SVG with active content.
+// is empty, too large, of another type or an SVG outside the allow-lists
+// (checkSVG).
 func sniffLogo(data []byte) (string, error) {
 	switch {
 	case len(data) == 0:
@@ -54,7 +50,7 @@ func sniffLogo(data []byte) (string, error) {
 	if !utf8.Valid(text) || !svgStart.Match(text) {
 		return "", invalid("logo", MsgLogoTypeInvalid)
 	}
-	if svgUnsafe.Match(text) {
+	if _, err := checkSVG(text); err != nil {
 		return "", invalid("logo", MsgLogoUnsafe)
 	}
 	return LogoSVG, nil
