@@ -164,3 +164,60 @@ func TestListPages(t *testing.T) {
 		t.Errorf("the pages do not link to each other with the total")
 	}
 }
+
+// TestPartnerLanguages sets Globex to French only: a browser asking for
+// English gets French, the language switch is gone and English is refused;
+// a default outside the languages offered, or no language, is refused with
+// the brand form kept.
+func TestPartnerLanguages(t *testing.T) {
+	a := newApp(t)
+	c := a.client(t, "globex.localhost")
+	c.signIn("admin@globex.example")
+	brand := url.Values{"name": {"Globex"}, "primary": {"#0f766e"}, "accent": {"#7c3aed"}, "background": {"#ffffff"},
+		"text": {"#111111"}, "font": {"system"}, "language": {"fr"}, "languages_sent": {"1"}, "languages": {"fr"}}
+	brand.Set("_csrf", c.csrf("/admin"))
+	if res, body := c.do(http.MethodPost, "/admin/brand", brand); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save brand: %d\n%s", res.StatusCode, body)
+	}
+
+	visitor := a.client(t, "globex.localhost")
+	res, login := visitor.do(http.MethodGet, "/login", nil, "Accept-Language", "en-US,en;q=0.9")
+	if res.Header.Get("Content-Language") != "fr" || !strings.Contains(login, `lang="fr"`) {
+		t.Errorf("an English browser got %q, want French", res.Header.Get("Content-Language"))
+	}
+	if strings.Contains(login, `id="lang-select"`) {
+		t.Errorf("the sign-in page of a French-only partner still offers a language switch")
+	}
+	res, _ = visitor.do(http.MethodPost, "/language", url.Values{"_csrf": {visitor.csrf("/login")}, "lang": {"en"}, "next": {"/login"}})
+	if res.StatusCode != http.StatusBadRequest {
+		t.Errorf("switching a French-only partner to English: %d, want 400", res.StatusCode)
+	}
+	// Acme still offers both.
+	acme := a.client(t, "acme.localhost")
+	if res, page := acme.do(http.MethodGet, "/login", nil, "Accept-Language", "fr"); res.Header.Get("Content-Language") != "fr" ||
+		!strings.Contains(page, `id="lang-select"`) {
+		t.Errorf("Acme: %q, switch shown %v; want French and the switch", res.Header.Get("Content-Language"), strings.Contains(page, `id="lang-select"`))
+	}
+
+	for _, bad := range []struct {
+		name      string
+		languages []string
+		def, want string
+	}{
+		{"default not offered", []string{"fr"}, "en", "La langue par défaut doit être l’une des langues proposées."},
+		{"no language", nil, "fr", "Choisissez les langues proposées"},
+	} {
+		f := url.Values{}
+		for k, v := range brand {
+			f[k] = v
+		}
+		f["languages"] = bad.languages
+		f.Set("language", bad.def)
+		f.Set("name", "Globex Kept")
+		f.Set("_csrf", c.csrf("/admin"))
+		res, body := c.do(http.MethodPost, "/admin/brand", f)
+		if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, bad.want) || !strings.Contains(body, `value="Globex Kept"`) {
+			t.Errorf("%s: got %d, want 400 with %q and the form kept\n%s", bad.name, res.StatusCode, bad.want, body)
+		}
+	}
+}

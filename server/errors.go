@@ -113,7 +113,7 @@ func (s *server) handleError(err error, c echo.Context) {
 			return
 		}
 		ctx := tenants.WithPartner(req.Context(), p)
-		lang := s.cfg.Bundle.Negotiate("", req.Header.Get("Accept-Language"), p.Brand.Language)
+		lang := s.cfg.Bundle.Negotiate("", req.Header.Get("Accept-Language"), p.Brand.Language, p.Brand.Offered)
 		ctx = i18n.WithLocalizer(ctx, s.cfg.Bundle.Localizer(lang))
 		c.SetRequest(req.WithContext(ctx))
 	}

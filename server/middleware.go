@@ -173,11 +173,12 @@ func (s *server) localize(next echo.HandlerFunc) echo.HandlerFunc {
 				choice = ck.Value
 			}
 		}
-		partnerDefault := ""
+		var partnerDefault string
+		var offered []string
 		if p, ok := tenants.PartnerFrom(ctx); ok {
-			partnerDefault = p.Brand.Language
+			partnerDefault, offered = p.Brand.Language, p.Brand.Offered
 		}
-		lang := s.cfg.Bundle.Negotiate(choice, req.Header.Get("Accept-Language"), partnerDefault)
+		lang := s.cfg.Bundle.Negotiate(choice, req.Header.Get("Accept-Language"), partnerDefault, offered)
 		c.Response().Header().Set("Content-Language", lang)
 		c.Response().Header().Add("Vary", "Accept-Language")
 		c.SetRequest(req.WithContext(i18n.WithLocalizer(ctx, s.cfg.Bundle.Localizer(lang))))

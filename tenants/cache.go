@@ -189,6 +189,7 @@ func (s *Store) cachedPartnerWhere(ctx context.Context, key, cond string, arg an
 	return s.partners.through(key, s.now(), func() (Partner, error) { return s.partnerWhere(ctx, cond, arg) },
 		func(p Partner) Partner {
 			p.Hostnames, p.AllowedZones = slices.Clone(p.Hostnames), slices.Clone(p.AllowedZones)
+			p.Brand.Offered = slices.Clone(p.Brand.Offered)
 			return p
 		})
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -48,6 +49,7 @@ type partnerRow struct {
 	TextColor       string    `db:"brand_text_color"`
 	Font            string    `db:"brand_font"`
 	Language        string    `db:"brand_language"`
+	Offered         string    `db:"brand_languages"`
 	PoweredBy       bool      `db:"brand_powered_by"`
 	HasLogo         bool      `db:"has_logo"`
 	CreatedAt       time.Time `db:"created_at"`
@@ -55,8 +57,17 @@ type partnerRow struct {
 
 // partnerColumns selects a partnerRow from partners aliased p.
 const partnerColumns = `p.id, p.slug, p.brand_name, p.brand_primary_color, p.brand_accent_color,
-	p.brand_background_color, p.brand_text_color, p.brand_font, p.brand_language, p.brand_powered_by,
+	p.brand_background_color, p.brand_text_color, p.brand_font, p.brand_language, p.brand_languages, p.brand_powered_by,
 	p.created_at, EXISTS (SELECT 1 FROM partner_logos l WHERE l.partner_id = p.id) AS has_logo`
+
+// offeredLanguages reads a partner's stored languages: every language when
+// none is stored.
+func offeredLanguages(stored string) []string {
+	if stored == "" {
+		return themes.Languages()
+	}
+	return strings.Split(stored, ",")
+}
 
 // partner converts the row, without hostnames and zones.
 func (r partnerRow) partner() Partner {
@@ -71,6 +82,7 @@ func (r partnerRow) partner() Partner {
 			TextColor:       r.TextColor,
 			Font:            r.Font,
 			Language:        r.Language,
+			Offered:         offeredLanguages(r.Offered),
 			PoweredBy:       r.PoweredBy,
 			HasLogo:         r.HasLogo,
 		},
@@ -153,9 +165,9 @@ func (s *Store) createPartner(ctx context.Context, tx *sqlx.Tx, pc PartnerCreate
 	}
 	_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO partners (id, slug, brand_name, brand_primary_color,
 		brand_accent_color, brand_background_color, brand_text_color, brand_font, brand_language,
-		brand_powered_by, platform_token_sealed, stripe_key_sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		brand_languages, brand_powered_by, platform_token_sealed, stripe_key_sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		id, pc.Slug, brand.Name, brand.PrimaryColor, brand.AccentColor, brand.BackgroundColor,
-		brand.TextColor, brand.Font, brand.Language, brand.PoweredBy, sealed, stripeSealed, now)
+		brand.TextColor, brand.Font, brand.Language, strings.Join(brand.Offered, ","), brand.PoweredBy, sealed, stripeSealed, now)
 	if isUniqueViolation(err) {
 		return Partner{}, duplicate("slug", MsgSlugTaken)
 	}
@@ -285,9 +297,9 @@ func (s *Store) UpdateBrand(ctx context.Context, partnerID string, b themes.Bran
 	}
 	res, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE partners SET brand_name = ?, brand_primary_color = ?,
 		brand_accent_color = ?, brand_background_color = ?, brand_text_color = ?, brand_font = ?,
-		brand_language = ?, brand_powered_by = ? WHERE id = ?`),
+		brand_language = ?, brand_languages = ?, brand_powered_by = ? WHERE id = ?`),
 		brand.Name, brand.PrimaryColor, brand.AccentColor, brand.BackgroundColor, brand.TextColor,
-		brand.Font, brand.Language, brand.PoweredBy, partnerID)
+		brand.Font, brand.Language, strings.Join(brand.Offered, ","), brand.PoweredBy, partnerID)
 	return s.afterTenantChange(ctx, affectedOne(res, err, "update brand"))
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -99,7 +100,7 @@ func TestCreatePartnerAndLookups(t *testing.T) {
 				t.Fatal(err)
 			}
 			if got.ID != p.ID || !slices.Equal(got.Hostnames, p.Hostnames) || !slices.Equal(got.AllowedZones, p.AllowedZones) ||
-				got.Brand != p.Brand || !got.CreatedAt.Equal(p.CreatedAt) {
+				!reflect.DeepEqual(got.Brand, p.Brand) || !got.CreatedAt.Equal(p.CreatedAt) {
 				t.Errorf("got %+v, want %+v", got, p)
 			}
 		})
@@ -189,7 +190,7 @@ func TestBrandTokenAndHostnames(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := s.Partner(ctx, a.ID)
-	if got.Brand != nb {
+	if !reflect.DeepEqual(got.Brand, nb) {
 		t.Errorf("got brand %+v, want %+v", got.Brand, nb)
 	}
 	if err := s.UpdateBrand(ctx, a.ID, themes.Brand{}); !errors.Is(err, ErrInvalid) {

@@ -9,6 +9,7 @@
 package themes
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -37,8 +38,13 @@ type Brand struct {
 	TextColor string
 	// Font is one of Fonts(): "system", "serif", "mono" or "humanist".
 	Font string
-	// Language is the partner's default language, one of Languages().
+	// Language is the partner's default language, one of Languages() and
+	// of Offered.
 	Language string
+	// Offered are the languages the partner's pages speak, in Languages()
+	// order; a visitor sees only these, whatever the browser asks. Empty
+	// normalises to every language.
+	Offered []string
 	// PoweredBy shows the "powered by <platform>" line when true.
 	PoweredBy bool
 	// HasLogo reports that a logo is stored for the partner; the tenants
@@ -55,6 +61,7 @@ const (
 	FieldTextColor       = "text_color"
 	FieldFont            = "font"
 	FieldLanguage        = "language"
+	FieldOffered         = "languages"
 )
 
 // Message ids returned in FieldError.MessageID, translated by the web layer.
@@ -65,6 +72,8 @@ const (
 	MsgColorInvalid    = "brand.color.invalid"
 	MsgFontInvalid     = "brand.font.invalid"
 	MsgLanguageInvalid = "brand.language.invalid"
+	MsgLanguageOffered = "brand.language.not_offered"
+	MsgOfferedInvalid  = "brand.languages.invalid"
 	MsgContrastLow     = "brand.contrast.low"
 )
 
@@ -163,6 +172,7 @@ func Default(name string) Brand {
 		TextColor:       "#1f2328",
 		Font:            "system",
 		Language:        "en",
+		Offered:         Languages(),
 		PoweredBy:       true,
 	}
 }
@@ -211,8 +221,23 @@ func (b Brand) Normalize() (Brand, error) {
 	if _, ok := fonts[b.Font]; !ok {
 		errs = append(errs, FieldError{FieldFont, MsgFontInvalid})
 	}
-	if !ValidLanguage(b.Language) {
+	out.Offered = nil
+	for _, l := range languages {
+		if slices.Contains(b.Offered, l) || len(b.Offered) == 0 {
+			out.Offered = append(out.Offered, l)
+		}
+	}
+	for _, l := range b.Offered {
+		if !ValidLanguage(l) {
+			errs = append(errs, FieldError{FieldOffered, MsgOfferedInvalid})
+			break
+		}
+	}
+	switch {
+	case !ValidLanguage(b.Language):
 		errs = append(errs, FieldError{FieldLanguage, MsgLanguageInvalid})
+	case !slices.Contains(out.Offered, b.Language):
+		errs = append(errs, FieldError{FieldLanguage, MsgLanguageOffered})
 	}
 	if errs.Field(FieldTextColor) == "" && errs.Field(FieldBackgroundColor) == "" {
 		if ContrastRatio(out.TextColor, out.BackgroundColor) < MinTextContrast {

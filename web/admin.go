@@ -20,8 +20,8 @@ import (
 // maxLogo is the largest logo a partner may upload.
 const maxLogo = 256 << 10
 
-// ZoneChoice is one zone checkbox.
-type ZoneChoice struct {
+// Choice is one checkbox of a set: a zone, a language.
+type Choice struct {
 	Name, Label string
 	Checked     bool
 }
@@ -37,7 +37,7 @@ type AdminVM struct {
 	Chrome    Chrome
 	Brand     themes.Brand
 	Fonts     []string
-	Zones     []ZoneChoice
+	Zones     []Choice
 	Customers []CustomerRow
 	// CustomersPage is where Customers stand among all of them.
 	CustomersPage components.Pagination
@@ -48,10 +48,10 @@ type AdminVM struct {
 
 // zoneChoices lists the zones offered (all the platform's, or only the
 // partner's) with the chosen ones checked.
-func zoneChoices(ctx context.Context, cat platform.CatalogueSnapshot, offered, chosen []string) []ZoneChoice {
-	out := make([]ZoneChoice, 0, len(offered))
+func zoneChoices(ctx context.Context, cat platform.CatalogueSnapshot, offered, chosen []string) []Choice {
+	out := make([]Choice, 0, len(offered))
 	for _, o := range zoneOptions(ctx, cat, offered) {
-		out = append(out, ZoneChoice{Name: o.Value, Label: o.Label, Checked: slices.Contains(chosen, o.Value)})
+		out = append(out, Choice{Name: o.Value, Label: o.Label, Checked: slices.Contains(chosen, o.Value)})
 	}
 	return out
 }
@@ -103,6 +103,13 @@ func (h *Handler) SaveBrand(c echo.Context) error {
 	b.TextColor = c.FormValue("text")
 	b.Font = c.FormValue("font")
 	b.Language = c.FormValue("language")
+	if c.FormValue("languages_sent") != "" {
+		form, _ := c.FormParams()
+		b.Offered = form["languages"]
+		if len(b.Offered) == 0 {
+			b.Offered = []string{""} // none checked: refused, not read as all
+		}
+	}
 	b.PoweredBy = c.FormValue("powered_by") == "on"
 	refuse := func(status int, msg *i18n.Error) error {
 		vm, err := h.adminVM(c, p)

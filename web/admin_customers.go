@@ -24,7 +24,7 @@ type CustomerForm struct {
 type NewCustomerVM struct {
 	Chrome Chrome
 	Form   CustomerForm
-	Zones  []ZoneChoice
+	Zones  []Choice
 	Error  string
 }
 
@@ -134,7 +134,7 @@ type CustomerVM struct {
 	Chrome   Chrome
 	Customer tenants.Customer
 	Users    []tenants.User
-	Zones    []ZoneChoice
+	Zones    []Choice
 }
 
 // ShowCustomer shows a customer, its users and its zones.

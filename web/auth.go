@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -124,7 +125,8 @@ func (h *Handler) Logout(c echo.Context) error {
 func (h *Handler) SetLanguage(c echo.Context) error {
 	ctx := c.Request().Context()
 	lang := c.FormValue("lang")
-	if !i18n.Supported(lang) {
+	p, _ := tenants.PartnerFrom(ctx)
+	if !i18n.Supported(lang) || (len(p.Brand.Offered) > 0 && !slices.Contains(p.Brand.Offered, lang)) {
 		return NewUserError(http.StatusBadRequest, "error.bad_language")
 	}
 	if u, ok := tenants.UserFrom(ctx); ok {

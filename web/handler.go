@@ -131,7 +131,10 @@ type Chrome struct {
 	User         *tenants.User
 	CSRF         string
 	Lang         string
-	Path         string
+	// Languages are the languages the partner offers: the switch lists
+	// them, and is not shown for one.
+	Languages []string
+	Path      string
 	Flash        Flash
 	// Refresh reloads the page every so many seconds (0: never), for pages
 	// that follow work in progress without JavaScript.
@@ -158,6 +161,7 @@ func (h *Handler) chrome(c echo.Context, title string) Chrome {
 		PoweredBy:    p.Brand.PoweredBy,
 		PlatformName: h.cfg.PlatformName,
 		Lang:         i18n.Lang(ctx),
+		Languages:    p.Brand.Offered,
 		Path:         c.Request().URL.Path,
 		Flash:        h.takeFlash(c),
 	}

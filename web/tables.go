@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -259,9 +260,33 @@ func invoicesTable(ctx context.Context, rows []InvoiceRow, withCustomer bool, pa
 
 // languageOptions are the portal's languages, each named in the reader's.
 func languageOptions(ctx context.Context) []Option {
-	out := make([]Option, 0, len(i18n.Languages))
-	for _, l := range i18n.Languages {
+	return languageOptionsOf(ctx, i18n.Languages)
+}
+
+// languageOptionsOf are the languages langs, each named in the reader's.
+func languageOptionsOf(ctx context.Context, langs []string) []Option {
+	out := make([]Option, 0, len(langs))
+	for _, l := range langs {
 		out = append(out, Option{Value: l, Label: i18n.T(ctx, "lang.name."+l)})
+	}
+	return out
+}
+
+// chromeLanguages are the options of the language switch: the partner's
+// languages, or every language when none is known (the operator's pages).
+func chromeLanguages(ctx context.Context, offered []string) []Option {
+	if len(offered) == 0 {
+		return languageOptions(ctx)
+	}
+	return languageOptionsOf(ctx, offered)
+}
+
+// offeredChoices are the portal's languages as checkboxes, those in offered
+// checked (every one when offered is empty).
+func offeredChoices(ctx context.Context, offered []string) []Choice {
+	out := make([]Choice, 0, len(i18n.Languages))
+	for _, l := range i18n.Languages {
+		out = append(out, Choice{Name: l, Label: i18n.T(ctx, "lang.name."+l), Checked: len(offered) == 0 || slices.Contains(offered, l)})
 	}
 	return out
 }

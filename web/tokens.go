@@ -50,7 +50,7 @@ type TokensVM struct {
 	Rows       []TokenRow
 	Form       TokenForm
 	Operations []string
-	Zones      []ZoneChoice
+	Zones      []Choice
 	Customers  []Option
 	Apps       []Option
 	NewToken   string

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 
@@ -31,8 +32,9 @@ var Languages = []string{"en", "fr"}
 // Bundle holds every translation. It is built once at start and shared.
 type Bundle struct {
 	bundle  *goi18n.Bundle
-	matcher language.Matcher
-	ids     map[string]map[string]bool // language → message ids; read-only after NewBundle
+	// matchers are the matchers of the sets of languages partners offer.
+	matchers sync.Map
+	ids      map[string]map[string]bool // language → message ids; read-only after NewBundle
 }
 
 // NewBundle loads the embedded English and French messages.
@@ -40,10 +42,8 @@ func NewBundle() (*Bundle, error) {
 	b := goi18n.NewBundle(language.English)
 	b.RegisterUnmarshalFunc("json", json.Unmarshal)
 	ids := map[string]map[string]bool{}
-	tags := make([]language.Tag, 0, len(Languages))
 	for _, lang := range Languages {
 		ids[lang] = map[string]bool{}
-		tags = append(tags, language.Make(lang))
 	}
 	// One file per language and area: "en.json", "grids.en.json", …, and
 	// the components' own words ("en.json" under components/locales).
@@ -84,7 +84,7 @@ func NewBundle() (*Bundle, error) {
 			ids[lang][m.ID] = true
 		}
 	}
-	return &Bundle{bundle: b, matcher: language.NewMatcher(tags), ids: ids}, nil
+	return &Bundle{bundle: b, ids: ids}, nil
 }
 
 // MessageIDs returns the message ids defined for lang.
@@ -106,25 +106,58 @@ func Supported(lang string) bool {
 	return false
 }
 
-// Negotiate picks the language of a request: the user's own choice when it
-// is supported, else the best match of the Accept-Language header, else the
-// partner's default, else English.
-func (b *Bundle) Negotiate(userChoice, acceptLanguage, partnerDefault string) string {
-	if Supported(userChoice) {
+// Negotiate picks the language of a request among the languages the partner
+// offers (every language when offered is empty): the user's own choice when
+// offered, else the best offered match of the Accept-Language header, else
+// the partner's default, else the first offered language. A partner that
+// offers only French speaks French to every browser.
+func (b *Bundle) Negotiate(userChoice, acceptLanguage, partnerDefault string, offered []string) string {
+	offered = b.offered(offered)
+	if slices.Contains(offered, userChoice) {
 		return userChoice
 	}
-	if acceptLanguage != "" {
+	if acceptLanguage != "" && len(offered) > 1 {
 		if prefs, _, err := language.ParseAcceptLanguage(acceptLanguage); err == nil && len(prefs) > 0 {
-			_, idx, conf := b.matcher.Match(prefs...)
+			_, idx, conf := b.matcherOf(offered).Match(prefs...)
 			if conf != language.No {
-				return Languages[idx]
+				return offered[idx]
 			}
 		}
 	}
-	if Supported(partnerDefault) {
+	if slices.Contains(offered, partnerDefault) {
 		return partnerDefault
 	}
-	return Languages[0]
+	return offered[0]
+}
+
+// offered keeps the supported languages of offered, in Languages order:
+// all of them when none is.
+func (b *Bundle) offered(offered []string) []string {
+	var out []string
+	for _, l := range Languages {
+		if slices.Contains(offered, l) {
+			out = append(out, l)
+		}
+	}
+	if len(out) == 0 {
+		return Languages
+	}
+	return out
+}
+
+// matcherOf returns the matcher of a set of languages, made once.
+func (b *Bundle) matcherOf(langs []string) language.Matcher {
+	key := strings.Join(langs, ",")
+	if m, ok := b.matchers.Load(key); ok {
+		return m.(language.Matcher)
+	}
+	tags := make([]language.Tag, len(langs))
+	for i, l := range langs {
+		tags[i] = language.Make(l)
+	}
+	m := language.NewMatcher(tags)
+	b.matchers.Store(key, m)
+	return m
 }
 
 // Localizer translates into one language.

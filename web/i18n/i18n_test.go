@@ -141,21 +141,29 @@ func TestNegotiate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	both, french, english := []string{"en", "fr"}, []string{"fr"}, []string{"en"}
 	tests := []struct {
-		name, choice, accept, partner, want string
+		name, choice, accept, partner string
+		offered                       []string
+		want                          string
 	}{
-		{"user choice wins", "fr", "en-US,en;q=0.9", "en", "fr"},
-		{"accept-language next", "", "fr-CA,fr;q=0.9,en;q=0.5", "en", "fr"},
-		{"accept-language english", "", "en-GB", "fr", "en"},
-		{"partner default when no match", "", "de-DE,de;q=0.9", "fr", "fr"},
-		{"partner default without header", "", "", "fr", "fr"},
-		{"unsupported choice ignored", "de", "", "fr", "fr"},
-		{"english at last", "", "", "", "en"},
-		{"garbage header", "", ";;;q=", "fr", "fr"},
+		{"user choice wins", "fr", "en-US,en;q=0.9", "en", both, "fr"},
+		{"accept-language next", "", "fr-CA,fr;q=0.9,en;q=0.5", "en", both, "fr"},
+		{"accept-language english", "", "en-GB", "fr", both, "en"},
+		{"partner default when no match", "", "de-DE,de;q=0.9", "fr", both, "fr"},
+		{"partner default without header", "", "", "fr", both, "fr"},
+		{"unsupported choice ignored", "de", "", "fr", both, "fr"},
+		{"english at last", "", "", "", both, "en"},
+		{"garbage header", "", ";;;q=", "fr", both, "fr"},
+		{"nothing offered is everything", "", "fr", "en", nil, "fr"},
+		{"french only, english browser", "", "en-US,en;q=0.9", "fr", french, "fr"},
+		{"french only, english choice", "en", "en", "fr", french, "fr"},
+		{"english only, french browser", "", "fr-FR", "en", english, "en"},
+		{"french only, stale english default", "", "en", "en", french, "fr"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := b.Negotiate(tt.choice, tt.accept, tt.partner); got != tt.want {
+			if got := b.Negotiate(tt.choice, tt.accept, tt.partner, tt.offered); got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
