@@ -221,3 +221,48 @@ func TestPartnerLanguages(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedLogoKeepsTheForm uploads logos the portal refuses (20 MB, and
+// SVGs with script hidden from a naive filter): each answer says why, in
+// the partner's language, and keeps what the partner typed.
+func TestRefusedLogoKeepsTheForm(t *testing.T) {
+	a := newApp(t)
+	c := a.client(t, "acme.localhost")
+	c.signIn("admin@acme.example")
+	for _, tt := range []struct {
+		name, file string
+		content    []byte
+		want       string
+	}{
+		{"20 MB", "logo.png", append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 20<<20)...), "The logo must be 256 KiB at most."},
+		{"prefixed script", "logo.svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg" xmlns:s="http://www.w3.org/2000/svg"><s:script>alert(1)</s:script></svg>`), "This SVG holds something a logo may not"},
+		{"g onload", "logo.svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><g onload="alert(1)"><rect width="1" height="1"/></g></svg>`), "This SVG holds something a logo may not"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fields := url.Values{"_csrf": {c.csrf("/admin")}, "name": {"Acme Typed"}, "primary": {"#123456"}, "accent": {"#c2410c"},
+				"background": {"#ffffff"}, "text": {"#111111"}, "font": {"serif"}, "language": {"en"}}
+			res, body := c.uploadAs("/admin/brand", "logo", fields, tt.file, tt.content)
+			if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, tt.want) {
+				t.Fatalf("got %d, want 400 with %q\n%.2000s", res.StatusCode, tt.want, body)
+			}
+			if !strings.Contains(body, `value="Acme Typed"`) || !strings.Contains(body, `value="#123456"`) {
+				t.Errorf("the form lost what was typed")
+			}
+		})
+	}
+	if _, page := a.client(t, "acme.localhost").do(http.MethodGet, "/login", nil); strings.Contains(page, "Acme Typed") {
+		t.Errorf("a refused form changed the brand")
+	}
+}
+
+// TestOversizedBrandForm posts a brand form over its limit: 413, said
+// plainly, not a CSRF refusal.
+func TestOversizedBrandForm(t *testing.T) {
+	a := newApp(t)
+	c := a.client(t, "acme.localhost")
+	c.signIn("admin@acme.example")
+	res, _ := c.uploadAs("/admin/brand", "logo", url.Values{"_csrf": {c.csrf("/admin")}, "name": {"Acme"}}, "logo.png", make([]byte, 40<<20))
+	if res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 40 MB brand form: %d, want 413", res.StatusCode)
+	}
+}

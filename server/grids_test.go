@@ -18,6 +18,12 @@ const rulesHeader = "family,product,zone,kind,percent,price,tiers,loss_leader\n"
 // upload posts a multipart form with one file in field "file".
 func (c *client) upload(path string, fields url.Values, filename string, content []byte) (*http.Response, string) {
 	c.t.Helper()
+	return c.uploadAs(path, "file", fields, filename, content)
+}
+
+// uploadAs posts a multipart form with one file in field.
+func (c *client) uploadAs(path, field string, fields url.Values, filename string, content []byte) (*http.Response, string) {
+	c.t.Helper()
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
 	for k, vs := range fields {
@@ -27,7 +33,7 @@ func (c *client) upload(path string, fields url.Values, filename string, content
 			}
 		}
 	}
-	fw, err := w.CreateFormFile("file", filename)
+	fw, err := w.CreateFormFile(field, filename)
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -4,9 +4,11 @@
 package server
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -67,6 +69,29 @@ type Config struct {
 	Metrics *Metrics
 }
 
+// brandFormLimit bounds the brand form: a logo far over its own limit is
+// still read through (to disk past 1 MiB) so that the page can refuse it and
+// keep what the partner typed.
+const brandFormLimit = "32M"
+
+// spoolUploads parses a multipart form before anything reads a field of it
+// (the CSRF check does), keeping at most 1 MiB in memory: larger files go to
+// temporary files, removed after the request.
+func spoolUploads(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		if req.Method == http.MethodPost && strings.HasPrefix(req.Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm) {
+			// A body over the route's limit is refused here (413); a
+			// malformed one is the handler's to refuse.
+			var he *echo.HTTPError
+			if err := req.ParseMultipartForm(1 << 20); errors.As(err, &he) {
+				return he
+			}
+		}
+		return next(c)
+	}
+}
+
 // New returns the portal's HTTP handler.
 func New(cfg Config) *echo.Echo {
 	if cfg.Logger == nil {
@@ -113,7 +138,12 @@ func New(cfg Config) *echo.Echo {
 	e.Use(s.recoverPanics)
 	e.Use(s.deadline)
 	e.Use(compress())
-	e.Use(middleware.BodyLimit("2M"))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "2M", Skipper: func(c echo.Context) bool {
+		// The brand form reads an oversized logo through to refuse it with
+		// the rest of the form kept; it has its own, larger limit.
+		return c.Request().Method == http.MethodPost && c.Request().URL.Path == "/admin/brand"
+	}}))
+	e.Use(spoolUploads)
 	e.Use(s.securityHeaders)
 
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
@@ -175,7 +205,7 @@ func New(cfg Config) *echo.Echo {
 	adm := t.Group("/admin", s.requireRole(tenants.RolePartnerAdmin))
 	admRead, admWrite := s.consoleCan(tokens.OpAdminRead, noZone), s.consoleCan(tokens.OpAdminWrite, noZone)
 	adm.GET("", h.AdminHome, admRead)
-	adm.POST("/brand", h.SaveBrand, admWrite)
+	adm.POST("/brand", h.SaveBrand, middleware.BodyLimit(brandFormLimit), admWrite)
 	adm.POST("/zones", h.SavePartnerZones, admWrite)
 	adm.POST("/stripe", h.SaveStripeKey, admWrite)
 	adm.GET("/customers/new", h.NewCustomer, admRead)
