@@ -363,7 +363,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	// A request has its budget to be answered; the server's timeouts leave
 	// it that and a margin to read the body and write the answer. The log
 	// stream lifts its own write deadline.
-	idle := &idleMemory{}
+	idle := &idleMemory{db: db}
 	go idle.release(ctx, 30*time.Second)
 	srv := &http.Server{Handler: idle.watch(handler), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: budget + 30*time.Second, IdleTimeout: 2 * time.Minute}
@@ -390,6 +390,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 type idleMemory struct {
 	last     atomic.Int64 // when the last request came, Unix nanoseconds
 	released atomic.Bool  // whether the memory was handed back since
+	db       *sqlx.DB     // whose idle connections are closed
 }
 
 // watch notes each request.
@@ -415,6 +416,9 @@ func (m *idleMemory) release(ctx context.Context, idle time.Duration) {
 		if !m.released.Load() && time.Since(time.Unix(0, m.last.Load())) >= idle {
 			m.released.Store(true)
 			platform.CloseIdleConnections()
+			if m.db != nil {
+				migrations.CloseIdle(m.db)
+			}
 			// Two collections: the first moves the pools' idle buffers
 			// (gzip writers, connection readers) to their victim caches,
 			// the second (FreeOSMemory's) frees them.

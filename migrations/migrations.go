@@ -75,13 +75,28 @@ func Open(ctx context.Context, database string) (*sqlx.DB, error) {
 	// A small pool per instance: several instances share the server's
 	// connections.
 	db.SetMaxOpenConns(20)
-	db.SetMaxIdleConns(10)
+	db.SetMaxIdleConns(postgresIdleConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrations: open PostgreSQL %s: %w", Redact(database), err)
 	}
 	return db, nil
+}
+
+// postgresIdleConns is how many idle connections a PostgreSQL pool keeps.
+const postgresIdleConns = 10
+
+// CloseIdle closes the connections of db no query uses (their buffers and
+// statement caches with them), as a portal idle a while does; the pool opens
+// new ones on demand.
+func CloseIdle(db *sqlx.DB) {
+	db.SetMaxIdleConns(0)
+	if IsPostgres(db) {
+		db.SetMaxIdleConns(postgresIdleConns)
+	} else {
+		db.SetMaxIdleConns(sqliteConns)
+	}
 }
 
 // IsPostgresURL reports whether database names a PostgreSQL server.

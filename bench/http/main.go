@@ -52,6 +52,7 @@ var (
 	runs     = flag.Int("runs", 3, "interleaved runs of each measure; the median is printed")
 	duration = flag.Duration("duration", 5*time.Second, "length of one load run")
 	postgres = flag.String("postgres", os.Getenv("GRISAILLE_TEST_POSTGRES"), "a PostgreSQL server URL, to measure the portal on it too")
+	only     = flag.String("only", "", "measure only the setups whose name contains this (SQLite, PostgreSQL, two instances)")
 )
 
 const platformToken = "bench-platform-token"
@@ -91,6 +92,9 @@ func main() {
 		}{"PostgreSQL, two instances behind a balancer", newDatabase(*postgres, "bench_two"), 2})
 	}
 	for _, s := range setups {
+		if *only != "" && !strings.Contains(s.name, *only) {
+			continue
+		}
 		measure(bin, work, emuURL, s.name, s.database, s.instances)
 	}
 }
