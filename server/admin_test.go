@@ -89,7 +89,7 @@ func TestAdminBrandAndZones(t *testing.T) {
 	a := newApp(t)
 	c := a.client(t, "globex.localhost")
 	c.signIn("admin@globex.example")
-	brand := url.Values{"name": {"Globex Cloud"}, "primary": {"#0A7"}, "accent": {"#7c3aed"}, "background": {"#ffffff"},
+	brand := url.Values{"name": {"Globex Cloud"}, "primary": {"#075"}, "accent": {"#7c3aed"}, "background": {"#ffffff"},
 		"text": {"#111111"}, "font": {"serif"}, "language": {"fr"}}
 
 	brand.Set("_csrf", c.csrf("/admin"))
@@ -98,7 +98,7 @@ func TestAdminBrandAndZones(t *testing.T) {
 		t.Fatalf("save brand: %d\n%s", res.StatusCode, body)
 	}
 	_, css := a.client(t, "globex.localhost").do(http.MethodGet, "/theme.css", nil)
-	if !strings.Contains(css, "--brand-primary:#00aa77") {
+	if !strings.Contains(css, "--brand-primary:#007755") {
 		t.Fatalf("theme.css does not follow the new brand:\n%s", css)
 	}
 	_, login := a.client(t, "globex.localhost").do(http.MethodGet, "/login", nil)
@@ -109,7 +109,9 @@ func TestAdminBrandAndZones(t *testing.T) {
 	// Globex speaks French by default, and this client asks for no language.
 	for _, bad := range []struct{ field, value, want string }{
 		{"primary", "red;}body{display:none", "Saisissez une couleur"},
-		{"text", "#fefefe", "ne contraste pas assez"},
+		{"text", "#fefefe", "La couleur du texte sur le fond contraste à 1,0:1 ; un texte demande au moins 4,5:1"},
+		{"primary", "#00aa77", "La couleur principale sur le fond contraste à 2,9:1"},
+		{"accent", "#ff8800", "La couleur d’accent sur le fond contraste à 2,3:1"},
 		{"name", "", "Saisissez un nom de marque"},
 	} {
 		f := url.Values{}

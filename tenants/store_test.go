@@ -66,7 +66,7 @@ func TestCreatePartnerAndLookups(t *testing.T) {
 	ctx := context.Background()
 	s := newTestStore(t)
 	b := themes.Default("Acme Cloud")
-	b.PrimaryColor = "#ABC"
+	b.PrimaryColor = "#357"
 	p, err := s.CreatePartner(ctx, PartnerCreate{
 		Slug: "acme", Brand: b,
 		Hostnames:    []string{"Console.Acme.Example.", "acme.localhost"},
@@ -81,8 +81,8 @@ func TestCreatePartnerAndLookups(t *testing.T) {
 	if want := []string{"par", "rbx"}; !slices.Equal(p.AllowedZones, want) {
 		t.Errorf("zones: got %v, want %v", p.AllowedZones, want)
 	}
-	if p.Brand.PrimaryColor != "#aabbcc" {
-		t.Errorf("primary: got %q, want %q", p.Brand.PrimaryColor, "#aabbcc")
+	if p.Brand.PrimaryColor != "#335577" {
+		t.Errorf("primary: got %q, want %q", p.Brand.PrimaryColor, "#335577")
 	}
 	lookups := []struct {
 		name string

@@ -9,6 +9,7 @@
 package themes
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"unicode"
@@ -21,6 +22,11 @@ const MaxNameLength = 60
 // MinTextContrast is the lowest contrast ratio accepted between a brand's
 // text and background colours (WCAG 2 level AA for normal text).
 const MinTextContrast = 4.5
+
+// MinControlContrast is the lowest contrast ratio accepted between a
+// control or highlight colour (the accent) and the background: WCAG AA's
+// 3:1 for non-text contrast.
+const MinControlContrast = 3.0
 
 // Brand is the look of one partner's console: its name, colours, font,
 // default language and whether the platform is credited.
@@ -75,6 +81,8 @@ const (
 	MsgLanguageOffered = "brand.language.not_offered"
 	MsgOfferedInvalid  = "brand.languages.invalid"
 	MsgContrastLow     = "brand.contrast.low"
+	MsgContrastPrimary = "brand.contrast.primary"
+	MsgContrastAccent  = "brand.contrast.accent"
 )
 
 // FieldError names one invalid brand field and the i18n message id that
@@ -84,6 +92,10 @@ type FieldError struct {
 	Field string
 	// MessageID is the i18n message id describing the problem.
 	MessageID string
+	// Ratio and Min are, for a contrast too low, the pair's contrast ratio
+	// (rounded down to a tenth, as a reader would check it) and the least
+	// accepted.
+	Ratio, Min float64
 }
 
 // Error returns a developer-facing description; users see MessageID
@@ -194,11 +206,11 @@ func (b Brand) Normalize() (Brand, error) {
 	out.Name = strings.TrimSpace(b.Name)
 	switch n := utf8.RuneCountInString(out.Name); {
 	case n == 0:
-		errs = append(errs, FieldError{FieldName, MsgNameRequired})
+		errs = append(errs, FieldError{Field: FieldName, MessageID: MsgNameRequired})
 	case n > MaxNameLength:
-		errs = append(errs, FieldError{FieldName, MsgNameTooLong})
+		errs = append(errs, FieldError{Field: FieldName, MessageID: MsgNameTooLong})
 	case !validName(out.Name):
-		errs = append(errs, FieldError{FieldName, MsgNameInvalid})
+		errs = append(errs, FieldError{Field: FieldName, MessageID: MsgNameInvalid})
 	}
 	colors := []struct {
 		field string
@@ -213,13 +225,13 @@ func (b Brand) Normalize() (Brand, error) {
 	for _, c := range colors {
 		hex, ok := NormalizeColor(c.in)
 		if !ok {
-			errs = append(errs, FieldError{c.field, MsgColorInvalid})
+			errs = append(errs, FieldError{Field: c.field, MessageID: MsgColorInvalid})
 			continue
 		}
 		*c.out = hex
 	}
 	if _, ok := fonts[b.Font]; !ok {
-		errs = append(errs, FieldError{FieldFont, MsgFontInvalid})
+		errs = append(errs, FieldError{Field: FieldFont, MessageID: MsgFontInvalid})
 	}
 	out.Offered = nil
 	for _, l := range languages {
@@ -229,19 +241,35 @@ func (b Brand) Normalize() (Brand, error) {
 	}
 	for _, l := range b.Offered {
 		if !ValidLanguage(l) {
-			errs = append(errs, FieldError{FieldOffered, MsgOfferedInvalid})
+			errs = append(errs, FieldError{Field: FieldOffered, MessageID: MsgOfferedInvalid})
 			break
 		}
 	}
 	switch {
 	case !ValidLanguage(b.Language):
-		errs = append(errs, FieldError{FieldLanguage, MsgLanguageInvalid})
+		errs = append(errs, FieldError{Field: FieldLanguage, MessageID: MsgLanguageInvalid})
 	case !slices.Contains(out.Offered, b.Language):
-		errs = append(errs, FieldError{FieldLanguage, MsgLanguageOffered})
+		errs = append(errs, FieldError{Field: FieldLanguage, MessageID: MsgLanguageOffered})
 	}
-	if errs.Field(FieldTextColor) == "" && errs.Field(FieldBackgroundColor) == "" {
-		if ContrastRatio(out.TextColor, out.BackgroundColor) < MinTextContrast {
-			errs = append(errs, FieldError{FieldTextColor, MsgContrastLow})
+	// WCAG AA: text (body text, and links in the primary colour) 4.5:1
+	// on the background; the accent, a control and highlight colour, 3:1.
+	// Text on the brand colours is black or white, whichever contrasts
+	// more: always above 4.5:1.
+	if errs.Field(FieldBackgroundColor) == "" {
+		for _, pair := range []struct {
+			field, color, msg string
+			min               float64
+		}{
+			{FieldTextColor, out.TextColor, MsgContrastLow, MinTextContrast},
+			{FieldPrimaryColor, out.PrimaryColor, MsgContrastPrimary, MinTextContrast},
+			{FieldAccentColor, out.AccentColor, MsgContrastAccent, MinControlContrast},
+		} {
+			if errs.Field(pair.field) != "" {
+				continue
+			}
+			if r := ContrastRatio(pair.color, out.BackgroundColor); r < pair.min {
+				errs = append(errs, FieldError{Field: pair.field, MessageID: pair.msg, Ratio: math.Floor(r*10) / 10, Min: pair.min})
+			}
 		}
 	}
 	if len(errs) > 0 {

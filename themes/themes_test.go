@@ -15,27 +15,33 @@ func TestValidate(t *testing.T) {
 		want   Errors
 	}{
 		{"default is valid", func(b *Brand) {}, nil},
-		{"short colours accepted", func(b *Brand) { b.PrimaryColor = "#ABC"; b.TextColor = "#000" }, nil},
-		{"uppercase colour accepted", func(b *Brand) { b.AccentColor = "#FF8800" }, nil},
-		{"empty name", func(b *Brand) { b.Name = "   " }, Errors{{FieldName, MsgNameRequired}}},
-		{"long name", func(b *Brand) { b.Name = strings.Repeat("é", 61) }, Errors{{FieldName, MsgNameTooLong}}},
+		{"short colours accepted", func(b *Brand) { b.PrimaryColor = "#357"; b.TextColor = "#000" }, nil},
+		{"uppercase colour accepted", func(b *Brand) { b.AccentColor = "#CC5500" }, nil},
+		{"empty name", func(b *Brand) { b.Name = "   " }, Errors{{Field: FieldName, MessageID: MsgNameRequired}}},
+		{"long name", func(b *Brand) { b.Name = strings.Repeat("é", 61) }, Errors{{Field: FieldName, MessageID: MsgNameTooLong}}},
 		{"60 characters ok", func(b *Brand) { b.Name = strings.Repeat("é", 60) }, nil},
-		{"control character", func(b *Brand) { b.Name = "Acme\u202eCloud" }, Errors{{FieldName, MsgNameInvalid}}},
-		{"named colour", func(b *Brand) { b.PrimaryColor = "red" }, Errors{{FieldPrimaryColor, MsgColorInvalid}}},
-		{"injection colour", func(b *Brand) { b.AccentColor = "red;}body{display:none" }, Errors{{FieldAccentColor, MsgColorInvalid}}},
-		{"alpha colour", func(b *Brand) { b.BackgroundColor = "#ffffffff" }, Errors{{FieldBackgroundColor, MsgColorInvalid}}},
-		{"bad hex", func(b *Brand) { b.TextColor = "#12345g" }, Errors{{FieldTextColor, MsgColorInvalid}}},
-		{"unknown font", func(b *Brand) { b.Font = "Comic Sans" }, Errors{{FieldFont, MsgFontInvalid}}},
-		{"unknown language", func(b *Brand) { b.Language = "de" }, Errors{{FieldLanguage, MsgLanguageInvalid}}},
-		{"low contrast", func(b *Brand) { b.TextColor = "#999999" }, Errors{{FieldTextColor, MsgContrastLow}}},
+		{"control character", func(b *Brand) { b.Name = "Acme\u202eCloud" }, Errors{{Field: FieldName, MessageID: MsgNameInvalid}}},
+		{"named colour", func(b *Brand) { b.PrimaryColor = "red" }, Errors{{Field: FieldPrimaryColor, MessageID: MsgColorInvalid}}},
+		{"injection colour", func(b *Brand) { b.AccentColor = "red;}body{display:none" }, Errors{{Field: FieldAccentColor, MessageID: MsgColorInvalid}}},
+		{"alpha colour", func(b *Brand) { b.BackgroundColor = "#ffffffff" }, Errors{{Field: FieldBackgroundColor, MessageID: MsgColorInvalid}}},
+		{"bad hex", func(b *Brand) { b.TextColor = "#12345g" }, Errors{{Field: FieldTextColor, MessageID: MsgColorInvalid}}},
+		{"unknown font", func(b *Brand) { b.Font = "Comic Sans" }, Errors{{Field: FieldFont, MessageID: MsgFontInvalid}}},
+		{"unknown language", func(b *Brand) { b.Language = "de" }, Errors{{Field: FieldLanguage, MessageID: MsgLanguageInvalid}}},
+		{"low contrast", func(b *Brand) { b.TextColor = "#999999" }, Errors{{Field: FieldTextColor, MessageID: MsgContrastLow, Ratio: 2.8, Min: 4.5}}},
+		{"primary too light for links", func(b *Brand) { b.PrimaryColor = "#00aa77" }, Errors{{Field: FieldPrimaryColor, MessageID: MsgContrastPrimary, Ratio: 2.9, Min: 4.5}}},
+		{"accent too light for a control", func(b *Brand) { b.AccentColor = "#ff8800" }, Errors{{Field: FieldAccentColor, MessageID: MsgContrastAccent, Ratio: 2.3, Min: 3}}},
+		{"accent at 3:1 is enough", func(b *Brand) { b.AccentColor = "#cc5500" }, nil},
+		{"dark background, light text", func(b *Brand) {
+			b.BackgroundColor, b.TextColor, b.PrimaryColor, b.AccentColor = "#111111", "#eeeeee", "#93c5fd", "#f59e0b"
+		}, nil},
 		{"every field", func(b *Brand) { *b = Brand{} }, Errors{
-			{FieldName, MsgNameRequired},
-			{FieldPrimaryColor, MsgColorInvalid},
-			{FieldAccentColor, MsgColorInvalid},
-			{FieldBackgroundColor, MsgColorInvalid},
-			{FieldTextColor, MsgColorInvalid},
-			{FieldFont, MsgFontInvalid},
-			{FieldLanguage, MsgLanguageInvalid},
+			{Field: FieldName, MessageID: MsgNameRequired},
+			{Field: FieldPrimaryColor, MessageID: MsgColorInvalid},
+			{Field: FieldAccentColor, MessageID: MsgColorInvalid},
+			{Field: FieldBackgroundColor, MessageID: MsgColorInvalid},
+			{Field: FieldTextColor, MessageID: MsgColorInvalid},
+			{Field: FieldFont, MessageID: MsgFontInvalid},
+			{Field: FieldLanguage, MessageID: MsgLanguageInvalid},
 		}},
 	}
 	for _, tt := range tests {
@@ -61,7 +67,7 @@ func TestValidate(t *testing.T) {
 
 func TestNormalize(t *testing.T) {
 	b := Default("  Acme  ")
-	b.PrimaryColor = "#ABC"
+	b.PrimaryColor = "#357"
 	got, err := b.Normalize()
 	if err != nil {
 		t.Fatalf("got error %v, want nil", err)
@@ -69,8 +75,8 @@ func TestNormalize(t *testing.T) {
 	if got.Name != "Acme" {
 		t.Errorf("got name %q, want %q", got.Name, "Acme")
 	}
-	if got.PrimaryColor != "#aabbcc" {
-		t.Errorf("got primary %q, want %q", got.PrimaryColor, "#aabbcc")
+	if got.PrimaryColor != "#335577" {
+		t.Errorf("got primary %q, want %q", got.PrimaryColor, "#335577")
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -128,7 +129,9 @@ func (h *Handler) SaveBrand(c echo.Context) error {
 	if err := b.Validate(); err != nil {
 		var fe themes.Errors
 		if errors.As(err, &fe) && len(fe) > 0 {
-			return refuse(http.StatusBadRequest, i18n.NewError(fe[0].MessageID))
+			return refuse(http.StatusBadRequest, i18n.NewError(fe[0].MessageID,
+				"Ratio", i18n.Number(ctx, strconv.FormatFloat(fe[0].Ratio, 'f', 1, 64)),
+				"Min", i18n.Number(ctx, strconv.FormatFloat(fe[0].Min, 'f', 1, 64))))
 		}
 		return err
 	}
