@@ -135,7 +135,7 @@ type Chrome struct {
 	// them, and is not shown for one.
 	Languages []string
 	Path      string
-	Flash        Flash
+	Flash     Flash
 	// Refresh reloads the page every so many seconds (0: never), for pages
 	// that follow work in progress without JavaScript.
 	Refresh int

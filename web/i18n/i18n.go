@@ -31,7 +31,7 @@ var Languages = []string{"en", "fr"}
 
 // Bundle holds every translation. It is built once at start and shared.
 type Bundle struct {
-	bundle  *goi18n.Bundle
+	bundle *goi18n.Bundle
 	// matchers are the matchers of the sets of languages partners offer.
 	matchers sync.Map
 	ids      map[string]map[string]bool // language → message ids; read-only after NewBundle
