@@ -162,3 +162,28 @@ func TestLanguage(t *testing.T) {
 		}
 	})
 }
+
+// TestAddonProvidersInThePortalsWords opens Globex's (French, no "powered
+// by") add-on pages: the providers are named and described in the portal's
+// own French words, and the platform's name appears nowhere.
+func TestAddonProvidersInThePortalsWords(t *testing.T) {
+	a := newApp(t)
+	c := a.client(t, "globex.localhost")
+	c.signIn("dev@globex.example")
+	for path, want := range map[string]string{
+		"/console/addons/new":                       "Stockage objet (S3)",
+		"/console/addons/new?provider=redis-addon":  "Une base clé-valeur en mémoire pour les caches, files et sessions.",
+		"/console/addons/new?provider=cellar-addon": "Stockage objet compatible S3",
+		"/console/pricing":                          "<h3>Redis</h3>",
+	} {
+		res, page := c.do(http.MethodGet, path, nil)
+		if res.StatusCode != http.StatusOK || !strings.Contains(page, want) {
+			t.Errorf("%s: %d, want %q", path, res.StatusCode, want)
+		}
+		for _, trace := range []string{"Clever Cloud", "clever-cloud", "Cellar"} {
+			if strings.Contains(page, trace) {
+				t.Errorf("%s shows %q", path, trace)
+			}
+		}
+	}
+}

@@ -178,7 +178,7 @@ func (h *Handler) widgetCatalogue(ctx context.Context, a widgetAudience, q widge
 		if !slices.Contains(providerZones(pv, []string{zone}), zone) {
 			continue
 		}
-		prod := components.Product{ID: pv.ID, Name: pv.Name, Kind: components.KindAddon}
+		prod := components.Product{ID: pv.ID, Name: providerName(func(id string) string { return loc.T(id) }, pv.ID, pv.Name), Kind: components.KindAddon}
 		for _, pl := range pv.Plans {
 			p, err := price(pl.PriceID)
 			if err != nil {
