@@ -182,6 +182,13 @@ func TestAttenuateRefusals(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a later expiry ending with the parent", func(t *testing.T) {
+		_, rec, err := f.svc.Attenuate(context.Background(), parent, f.partnerA, Principal{PartnerID: f.partnerA, CustomerID: "cus_1"},
+			Restriction{ExpiresAt: exp.Add(24 * time.Hour), EndWithParent: true}, "x")
+		if err != nil || !rec.Restriction.ExpiresAt.Equal(exp.UTC().Truncate(time.Second)) || rec.Restriction.EndWithParent {
+			t.Fatalf("got %v, expiry %v (recorded wish %v), want the parent's %v", err, rec.Restriction.ExpiresAt, rec.Restriction.EndWithParent, exp)
+		}
+	})
 	t.Run("other tenant", func(t *testing.T) {
 		_, _, err := f.svc.Attenuate(context.Background(), parent, f.partnerB, Principal{PartnerID: f.partnerB}, Restriction{}, "x")
 		if !errors.Is(err, ErrUnknownToken) {

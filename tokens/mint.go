@@ -366,6 +366,10 @@ func narrow(parent, r Restriction, now time.Time) (Restriction, error) {
 	if !parent.ExpiresAt.IsZero() && parent.ExpiresAt.Before(now) {
 		return Restriction{}, widen("ExpiresAt", MsgExpiryPast)
 	}
+	if r.EndWithParent && !parent.ExpiresAt.IsZero() && r.ExpiresAt.After(parent.ExpiresAt) {
+		r.ExpiresAt = parent.ExpiresAt
+	}
+	r.EndWithParent = false
 	if !r.ExpiresAt.IsZero() {
 		r.ExpiresAt = r.ExpiresAt.UTC().Truncate(time.Second)
 		if r.ExpiresAt.Before(now) {

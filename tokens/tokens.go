@@ -140,6 +140,10 @@ type Restriction struct {
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	// Session, when not "", binds the token to one console session id.
 	Session string `json:"session,omitempty"`
+	// EndWithParent, when attenuating, makes ExpiresAt a wish: a parent
+	// that expires sooner sets the expiry instead of refusing the block (a
+	// lifetime in days chosen on a page). It is never recorded.
+	EndWithParent bool `json:"-"`
 }
 
 // Principal is who a block is issued to.

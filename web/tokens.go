@@ -92,22 +92,6 @@ func (f TokenForm) expiresAt() time.Time {
 	return time.Now().Add(time.Duration(f.Days) * 24 * time.Hour).UTC().Truncate(time.Second)
 }
 
-// capExpiry returns at, or the recorded expiry of the token parent when
-// that comes first: a lifetime in days narrows a token, it never asks for
-// more time than the token it comes from has left.
-func capExpiry(ctx context.Context, svc *tokens.Service, parent string, at time.Time) time.Time {
-	ins, err := svc.Inspect(ctx, parent)
-	if err != nil {
-		return at // Attenuate refuses the token with its own message
-	}
-	for _, b := range ins.Blocks {
-		if !b.ExpiresAt.IsZero() && b.ExpiresAt.Before(at) {
-			at = b.ExpiresAt
-		}
-	}
-	return at
-}
-
 // readTokenForm reads and checks a token form: a label, known operations
 // within allowedOps, zones within allowedZones, a lifetime of 1 to 365 days.
 func readTokenForm(c echo.Context, allowedOps, allowedZones []string) (TokenForm, *i18n.Error) {
@@ -161,7 +145,7 @@ func (h *Handler) attenuateForCustomer(ctx context.Context, parent string, p ten
 		zones = customerZones
 	}
 	r := tokens.Restriction{Organisation: cust.OrganisationID, Zones: zones, Operations: f.Operations,
-		ExpiresAt: capExpiry(ctx, h.cfg.Tokens, parent, f.expiresAt())}
+		ExpiresAt: f.expiresAt(), EndWithParent: true}
 	tok, _, err := h.cfg.Tokens.Attenuate(ctx, parent, p.ID, tokens.Principal{PartnerID: p.ID, CustomerID: cust.ID}, r, f.Label)
 	return tok, err
 }
@@ -217,7 +201,7 @@ func (h *Handler) CreateConsoleToken(c echo.Context) error {
 			// Narrow a token the customer holds rather than mint a new one:
 			// zones left unchecked keep the parent's.
 			r := tokens.Restriction{Organisation: s.customer.OrganisationID, Application: f.Application, Zones: nilIfEmpty(f.Zones),
-				Operations: f.Operations, ExpiresAt: capExpiry(ctx, h.cfg.Tokens, parent, f.expiresAt())}
+				Operations: f.Operations, ExpiresAt: f.expiresAt(), EndWithParent: true}
 			tok, _, err = h.cfg.Tokens.Attenuate(ctx, parent, s.partner.ID,
 				tokens.Principal{PartnerID: s.partner.ID, CustomerID: s.customer.ID, UserID: s.user.ID}, r, f.Label)
 			h.audit(c, "token.attenuate", "", err)
