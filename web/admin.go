@@ -96,11 +96,6 @@ func (h *Handler) AdminHome(c echo.Context) error {
 func (h *Handler) SaveBrand(c echo.Context) error {
 	ctx := c.Request().Context()
 	p, _ := tenants.PartnerFrom(ctx)
-	// Past 1 MiB a file goes to a temporary file, not to memory: a logo
-	// far too large is read through and refused with the form kept.
-	if err := c.Request().ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
-		return err
-	}
 	b := p.Brand
 	b.Name = strings.TrimSpace(c.FormValue("name"))
 	b.PrimaryColor = c.FormValue("primary")
