@@ -126,7 +126,7 @@ func (h *Handler) SetLanguage(c echo.Context) error {
 	ctx := c.Request().Context()
 	lang := c.FormValue("lang")
 	p, _ := tenants.PartnerFrom(ctx)
-	if !i18n.Supported(lang) || (len(p.Brand.Offered) > 0 && !slices.Contains(p.Brand.Offered, lang)) {
+	if !slices.Contains(i18n.Offered(p.Brand.Offered), lang) {
 		return NewUserError(http.StatusBadRequest, "error.bad_language")
 	}
 	if u, ok := tenants.UserFrom(ctx); ok {

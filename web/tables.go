@@ -273,12 +273,9 @@ func languageOptionsOf(ctx context.Context, langs []string) []Option {
 }
 
 // chromeLanguages are the options of the language switch: the partner's
-// languages, or every language when none is known (the operator's pages).
+// languages (i18n.Offered).
 func chromeLanguages(ctx context.Context, offered []string) []Option {
-	if len(offered) == 0 {
-		return languageOptions(ctx)
-	}
-	return languageOptionsOf(ctx, offered)
+	return languageOptionsOf(ctx, i18n.Offered(offered))
 }
 
 // offeredChoices are the portal's languages as checkboxes, those in offered

@@ -197,7 +197,7 @@ func (h *Handler) widgetCatalogue(ctx context.Context, a widgetAudience, q widge
 
 // widgetWords are the widgets' words in the context's language.
 func widgetWords(ctx context.Context) components.Words {
-	return components.NewWords(i18n.Lang(ctx), func(id string) string { return i18n.T(ctx, id) })
+	return components.NewWords(i18n.Lang(ctx), words(ctx))
 }
 
 // contentTag is a strong ETag of a body.

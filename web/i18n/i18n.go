@@ -112,7 +112,7 @@ func Supported(lang string) bool {
 // the partner's default, else the first offered language. A partner that
 // offers only French speaks French to every browser.
 func (b *Bundle) Negotiate(userChoice, acceptLanguage, partnerDefault string, offered []string) string {
-	offered = b.offered(offered)
+	offered = Offered(offered)
 	if slices.Contains(offered, userChoice) {
 		return userChoice
 	}
@@ -130,12 +130,12 @@ func (b *Bundle) Negotiate(userChoice, acceptLanguage, partnerDefault string, of
 	return offered[0]
 }
 
-// offered keeps the supported languages of offered, in Languages order:
-// all of them when none is.
-func (b *Bundle) offered(offered []string) []string {
+// Offered keeps the supported languages of langs, in Languages order:
+// every language when none is (a partner's languages before it chose).
+func Offered(langs []string) []string {
 	var out []string
 	for _, l := range Languages {
-		if slices.Contains(offered, l) {
+		if slices.Contains(langs, l) {
 			out = append(out, l)
 		}
 	}
