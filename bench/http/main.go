@@ -189,7 +189,7 @@ func measure(bin, work, emuURL, name, database string, instances int) {
 		r := load(target{"dashboard", "http://127.0.0.1:" + ports[0] + "/console", "acme.localhost", "Cookie: " + cookie, ""}, 10)
 		total += r.requests
 	}
-	busy := rss(procs[0].cmd.Process.Pid)
+	busy, _, _ := memory(procs[0].cmd.Process.Pid)
 	time.Sleep(45 * time.Second)
 	idle, anon, file := memory(procs[0].cmd.Process.Pid)
 	fmt.Printf("RSS of an instance: %.1f MB right after %d more requests, %.1f MB warm and idle (45 s later): %.1f MB its own, %.1f MB its binary's mapped pages\n",
@@ -490,20 +490,6 @@ func memory(pid int) (total, anon, file float64) {
 	return total, anon, file
 }
 
-// rss is a process's resident memory in MB.
-func rss(pid int) float64 {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	check(err)
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if kb, ok := strings.CutPrefix(s.Text(), "VmRSS:"); ok {
-			v, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(kb), "kB")), 64)
-			return v / 1024
-		}
-	}
-	return 0
-}
 
 // newDatabase creates a fresh database on the server and returns its URL.
 func newDatabase(server, name string) string {
