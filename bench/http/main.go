@@ -490,7 +490,6 @@ func memory(pid int) (total, anon, file float64) {
 	return total, anon, file
 }
 
-
 // newDatabase creates a fresh database on the server and returns its URL.
 func newDatabase(server, name string) string {
 	u, err := url.Parse(server)
