@@ -262,6 +262,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	requestTimeout := f.String("request-timeout", server.DefaultRequestTimeout.String(), "time budget of every page and API call (the log stream excepted)")
 	metricsAddr := f.String("metrics-addr", "", "address of the Prometheus metrics (/metrics), apart from the partners' hosts; empty serves none")
 	trustedProxies := f.String("trusted-proxies", "", "comma-separated CIDRs of the proxies whose X-Forwarded-For and X-Forwarded-Proto are believed; nobody's when empty")
+	edgeHost := f.String("edge-host", "", "the hostname partners' own domains must be a CNAME of; each partner's first hostname when empty")
+	dnsServer := f.String("dns-server", "", "host:port of the DNS server the domain checks ask; the system's resolver when empty")
+	tlsOpts := tlsFlags(f)
 	newLogger := f.logger(stderr)
 	if err := f.Parse(args); err != nil {
 		return err
@@ -342,6 +345,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	domains := &tenants.DomainChecker{Store: store, Resolver: newResolver(*dnsServer), EdgeHost: *edgeHost}
 	handler := server.New(server.Config{
 		Tenants: store, Platform: api, Catalogue: platform.NewCatalogue(api, 10*time.Minute),
 		Bundle: bundle, Logger: log, PlatformName: *platformName,
@@ -350,15 +354,21 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Invoicing: invoicing.NewService(db, invoicing.EnginePricer(prices), store, invoicing.PlatformUsage(api, store), store,
 			invoicing.WithStripeURL(*stripeURL), invoicing.WithLogger(log)),
 		RequestTimeout: budget, TrustedProxies: proxies, Metrics: metrics,
+		Domains: domains, EdgeHost: *edgeHost,
 	})
 	go sweepSessions(ctx, store, tokenService, log)
+	go domains.Run(ctx, 30*time.Second, func(err error) { log.Error("domain checks", slog.String("error", err.Error())) })
 	// Start-up (the price list's import, the demo's password hashes: 64 MiB
 	// each) leaves garbage the runtime would hand back to the system only
 	// slowly: hand it back now, so that an idle portal stays small.
 	debug.FreeOSMemory()
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
+	// With --tls, HTTPS and the HTTP challenges are served on their own
+	// addresses instead of --addr.
+	var ln net.Listener
+	if !*tlsOpts.enabled {
+		if ln, err = net.Listen("tcp", *addr); err != nil {
+			return err
+		}
 	}
 	// A request has its budget to be answered; the server's timeouts leave
 	// it that and a margin to read the body and write the answer. The log
@@ -378,6 +388,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		go func() { _ = msrv.Serve(mln) }()
 		defer msrv.Close()
 		log.Info("metrics listening", slog.String("addr", "http://"+mln.Addr().String()+"/metrics"))
+	}
+	if *tlsOpts.enabled {
+		ts, err := newTLSServer(ctx, tlsOpts, db, store.Sealer(), store, srv.Handler, budget, stderr, log)
+		if err != nil {
+			return err
+		}
+		log.Info("portal started", slog.String("platform", baseURL), slog.String("database", migrations.Redact(st.name())),
+			slog.Duration("startup", time.Since(started)))
+		return ts.serve(ctx)
 	}
 	log.Info("portal listening", slog.String("addr", "http://"+ln.Addr().String()), slog.String("platform", baseURL), slog.String("database", migrations.Redact(st.name())),
 		slog.Duration("startup", time.Since(started)))

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/a-h/templ"
@@ -130,9 +132,36 @@ func (s *server) resolveTenant(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		req := c.Request()
+		if to, ok := s.primaryURL(req, c.Scheme(), p); ok {
+			return c.Redirect(http.StatusPermanentRedirect, to)
+		}
 		c.SetRequest(req.WithContext(tenants.WithPartner(req.Context(), p)))
 		return next(c)
 	}
+}
+
+// primaryURL returns where a page request on one of a partner's other
+// hosts goes: the same path on its primary host, with the same scheme and
+// port. The API, the published keys and the ACME challenges are answered
+// on every host (clients and CAs do not all follow redirects), and a
+// primary host that no longer serves the partner redirects nothing.
+func (s *server) primaryURL(r *http.Request, scheme string, p tenants.Partner) (string, bool) {
+	host := tenants.NormalizeHost(r.Host)
+	if p.PrimaryHost == "" || host == p.PrimaryHost {
+		return "", false
+	}
+	path := r.URL.Path
+	if strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/.well-known/") || path == "/healthz" {
+		return "", false
+	}
+	if q, err := s.cfg.Tenants.PartnerByHost(r.Context(), p.PrimaryHost); err != nil || q.ID != p.ID {
+		return "", false
+	}
+	target := p.PrimaryHost
+	if _, port, err := net.SplitHostPort(r.Host); err == nil && port != "" {
+		target = net.JoinHostPort(target, port)
+	}
+	return scheme + "://" + target + r.URL.RequestURI(), true
 }
 
 // loadSession puts the signed-in user, if any, in the request context.

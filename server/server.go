@@ -67,6 +67,10 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Metrics, when set, records every request.
 	Metrics *Metrics
+	// Domains checks the partners' own domains; EdgeHost is the CNAME
+	// target they must point to (each partner's first hostname when empty).
+	Domains  *tenants.DomainChecker
+	EdgeHost string
 }
 
 // brandFormLimit bounds the brand form: a logo far over its own limit is
@@ -118,6 +122,8 @@ func New(cfg Config) *echo.Echo {
 		Tokens:         cfg.Tokens,
 		Audit:          cfg.Audit,
 		Prices:         cfg.Prices,
+		Domains:        cfg.Domains,
+		EdgeHost:       cfg.EdgeHost,
 		Grids:          cfg.Grids,
 		PriceList:      cfg.PriceList,
 		Invoicing:      cfg.Invoicing,
@@ -220,6 +226,11 @@ func New(cfg Config) *echo.Echo {
 	adm.POST("/tokens/inspect", h.InspectToken, admRead)
 	adm.GET("/audit", h.AuditLog, admRead)
 	adm.GET("/widgets", h.AdminWidgets, admRead)
+	adm.GET("/domains", h.Domains, admRead)
+	adm.POST("/domains", h.AddDomain, admWrite)
+	adm.POST("/domains/primary", h.SetPrimaryHost, admWrite)
+	adm.POST("/domains/:domain/check", h.CheckDomain, admWrite)
+	adm.POST("/domains/:domain/remove", h.RemoveDomain, admWrite)
 	adm.GET("/invoices", h.AdminInvoices, admRead)
 	adm.POST("/invoices/run", h.RunInvoicing, admWrite)
 	adm.POST("/invoices/resume", h.ResumeInvoicing, admWrite)

@@ -53,6 +53,9 @@ type app struct {
 	// caller gives up.
 	hang           atomic.Bool
 	platformWrites atomic.Int64
+	// resolver, when set, answers the domain checks (edge host
+	// edge.grisaille.test).
+	resolver tenants.Resolver
 }
 
 // withStripe starts a stripe-mock for the app's invoicing.
@@ -124,7 +127,11 @@ func newApp(t testing.TB, opts ...func(*app)) *app {
 		t.Fatal(err)
 	}
 	a.audit = audit.NewLog(db)
-	h := server.New(server.Config{Tenants: a.store, Platform: api, Catalogue: platform.NewCatalogue(api, time.Minute),
+	var domains *tenants.DomainChecker
+	if a.resolver != nil {
+		domains = &tenants.DomainChecker{Store: a.store, Resolver: a.resolver, EdgeHost: "edge.grisaille.test"}
+	}
+	h := server.New(server.Config{Domains: domains, EdgeHost: "edge.grisaille.test",Tenants: a.store, Platform: api, Catalogue: platform.NewCatalogue(api, time.Minute),
 		Bundle: bundle, Logger: log, PlatformName: "Clever Cloud", Tokens: a.tokens, Keys: keys, Audit: a.audit,
 		Prices: a.prices, Grids: a.grids, PriceList: a.priceList, WidgetCacheTTL: a.widgetCacheTTL,
 		RequestTimeout: a.requestTimeout, TrustedProxies: a.trustedProxies, Metrics: a.metrics,

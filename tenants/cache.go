@@ -185,8 +185,8 @@ func (s *Store) afterTenantChange(ctx context.Context, err error) error {
 }
 
 // cachedPartnerWhere is partnerWhere through the cache, under key.
-func (s *Store) cachedPartnerWhere(ctx context.Context, key, cond string, arg any) (Partner, error) {
-	return s.partners.through(key, s.now(), func() (Partner, error) { return s.partnerWhere(ctx, cond, arg) },
+func (s *Store) cachedPartnerWhere(ctx context.Context, key, cond string, args ...any) (Partner, error) {
+	return s.partners.through(key, s.now(), func() (Partner, error) { return s.partnerWhere(ctx, cond, args...) },
 		func(p Partner) Partner {
 			p.Hostnames, p.AllowedZones = slices.Clone(p.Hostnames), slices.Clone(p.AllowedZones)
 			p.Brand.Offered = slices.Clone(p.Brand.Offered)

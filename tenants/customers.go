@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/grisaille/grisaille/migrations"
 	"github.com/jmoiron/sqlx"
 )
 
@@ -97,7 +98,7 @@ func (s *Store) createCustomer(ctx context.Context, tx *sqlx.Tx, partnerID strin
 	}
 	_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO customers (`+customerColumns+`) VALUES (?, ?, ?, ?, ?)`),
 		c.ID, c.PartnerID, c.Name, c.OrganisationID, c.CreatedAt)
-	if isUniqueViolation(err) {
+	if migrations.IsUniqueViolation(err) {
 		return Customer{}, duplicate("organisation_id", MsgOrganisationTaken)
 	}
 	if err != nil {

@@ -6,11 +6,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/jmoiron/sqlx"
 	"mime"
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // MaxLogoSize is the largest logo accepted, in bytes (256 KiB).

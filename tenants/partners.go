@@ -12,6 +12,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/grisaille/grisaille/migrations"
 	"github.com/grisaille/grisaille/themes"
 )
 
@@ -52,13 +53,14 @@ type partnerRow struct {
 	Offered         string    `db:"brand_languages"`
 	PoweredBy       bool      `db:"brand_powered_by"`
 	HasLogo         bool      `db:"has_logo"`
+	PrimaryHost     string    `db:"primary_host"`
 	CreatedAt       time.Time `db:"created_at"`
 }
 
 // partnerColumns selects a partnerRow from partners aliased p.
 const partnerColumns = `p.id, p.slug, p.brand_name, p.brand_primary_color, p.brand_accent_color,
 	p.brand_background_color, p.brand_text_color, p.brand_font, p.brand_language, p.brand_languages, p.brand_powered_by,
-	p.created_at, EXISTS (SELECT 1 FROM partner_logos l WHERE l.partner_id = p.id) AS has_logo`
+	p.primary_host, p.created_at, EXISTS (SELECT 1 FROM partner_logos l WHERE l.partner_id = p.id) AS has_logo`
 
 // offeredLanguages reads a partner's stored languages: every language when
 // none is stored.
@@ -72,8 +74,9 @@ func offeredLanguages(stored string) []string {
 // partner converts the row, without hostnames and zones.
 func (r partnerRow) partner() Partner {
 	return Partner{
-		ID:   r.ID,
-		Slug: r.Slug,
+		ID:          r.ID,
+		Slug:        r.Slug,
+		PrimaryHost: r.PrimaryHost,
 		Brand: themes.Brand{
 			Name:            r.Name,
 			PrimaryColor:    r.PrimaryColor,
@@ -168,7 +171,7 @@ func (s *Store) createPartner(ctx context.Context, tx *sqlx.Tx, pc PartnerCreate
 		brand_languages, brand_powered_by, platform_token_sealed, stripe_key_sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		id, pc.Slug, brand.Name, brand.PrimaryColor, brand.AccentColor, brand.BackgroundColor,
 		brand.TextColor, brand.Font, brand.Language, strings.Join(brand.Offered, ","), brand.PoweredBy, sealed, stripeSealed, now)
-	if isUniqueViolation(err) {
+	if migrations.IsUniqueViolation(err) {
 		return Partner{}, duplicate("slug", MsgSlugTaken)
 	}
 	if err != nil {
@@ -187,18 +190,21 @@ func (s *Store) createPartner(ctx context.Context, tx *sqlx.Tx, pc PartnerCreate
 }
 
 // insertHostnames adds hostnames to a partner, returning a DuplicateError
-// when one belongs to any partner already.
+// when one belongs to any partner already, as an operator hostname or as
+// another partner's verified domain.
 func insertHostnames(ctx context.Context, tx *sqlx.Tx, partnerID string, hosts []string) error {
 	for _, h := range hosts {
 		var n int
-		if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM partner_hostnames WHERE hostname = ?`), h); err != nil {
+		if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT (SELECT COUNT(*) FROM partner_hostnames WHERE hostname = ?)
+			+ (SELECT COUNT(*) FROM partner_domains WHERE domain = ? AND partner_id <> ? AND verified_at IS NOT NULL AND removed_at IS NULL)`),
+			h, h, partnerID); err != nil {
 			return fmt.Errorf("tenants: add hostname: %w", err)
 		}
 		if n > 0 {
 			return duplicate("hostnames", MsgHostnameTaken)
 		}
 		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO partner_hostnames (hostname, partner_id) VALUES (?, ?)`), h, partnerID)
-		if isUniqueViolation(err) {
+		if migrations.IsUniqueViolation(err) {
 			return duplicate("hostnames", MsgHostnameTaken)
 		}
 		if err != nil {
@@ -226,14 +232,14 @@ func (s *Store) PartnerByHost(ctx context.Context, host string) (Partner, error)
 	if host == "" {
 		return Partner{}, ErrNotFound
 	}
-	return s.cachedPartnerWhere(ctx, "host:"+host, `p.id = (SELECT h.partner_id FROM partner_hostnames h WHERE h.hostname = ?)`, host)
+	return s.cachedPartnerWhere(ctx, "host:"+host, partnerByHostCond, host, host)
 }
 
 // partnerWhere loads the one partner matching a condition on partners p,
 // with its hostnames and zones.
-func (s *Store) partnerWhere(ctx context.Context, cond string, arg any) (Partner, error) {
+func (s *Store) partnerWhere(ctx context.Context, cond string, args ...any) (Partner, error) {
 	var row partnerRow
-	err := s.db.GetContext(ctx, &row, s.db.Rebind(`SELECT `+partnerColumns+` FROM partners p WHERE `+cond), arg)
+	err := s.db.GetContext(ctx, &row, s.db.Rebind(`SELECT `+partnerColumns+` FROM partners p WHERE `+cond), args...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Partner{}, ErrNotFound
 	}

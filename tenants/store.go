@@ -2,13 +2,11 @@ package tenants
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
-	"github.com/mattn/go-sqlite3"
 )
 
 // Message ids the store returns in ValidationError.MessageID and
@@ -67,6 +65,10 @@ func NewStore(db *sqlx.DB, sealer *Sealer) *Store {
 	return &Store{db: db, sealer: sealer, now: time.Now}
 }
 
+// Sealer returns the sealer of the store's secrets, for the other secrets
+// the portal keeps at rest (its TLS keys).
+func (s *Store) Sealer() *Sealer { return s.sealer }
+
 // timestamp returns the current time in UTC, at the microsecond precision
 // PostgreSQL keeps, so that a value read back equals the one written.
 func (s *Store) timestamp() time.Time {
@@ -76,20 +78,6 @@ func (s *Store) timestamp() time.Time {
 // newID returns a new random id with a type prefix ("ptn", "cus", …).
 func newID(prefix string) string {
 	return prefix + "_" + uuid.NewString()
-}
-
-// isUniqueViolation reports whether err is a unique-constraint violation,
-// on SQLite or on a PostgreSQL driver exposing SQLSTATE (pgx, lib/pq).
-func isUniqueViolation(err error) bool {
-	var se sqlite3.Error
-	if errors.As(err, &se) {
-		return se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey
-	}
-	var pe interface{ SQLState() string }
-	if errors.As(err, &pe) {
-		return pe.SQLState() == "23505"
-	}
-	return false
 }
 
 // utc returns t in UTC; times read back from SQLite may carry another

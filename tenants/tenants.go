@@ -46,6 +46,8 @@ type Partner struct {
 	Hostnames []string
 	// AllowedZones are the platform zones the partner may sell, sorted.
 	AllowedZones []string
+	// PrimaryHost is the host its other hosts redirect to; empty for none.
+	PrimaryHost string
 	// CreatedAt is when the partner was created, in UTC.
 	CreatedAt time.Time
 }

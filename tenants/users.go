@@ -5,12 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/jmoiron/sqlx"
 	"net/mail"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/jmoiron/sqlx"
+
+	"github.com/grisaille/grisaille/migrations"
 	"github.com/grisaille/grisaille/themes"
 )
 
@@ -163,7 +165,7 @@ func insertUser(ctx context.Context, tx *sqlx.Tx, u pendingUser) error {
 	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO users (id, partner_id, customer_id, email, name, password_hash,
 		role, language, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		u.ID, u.PartnerID, customerID, u.Email, u.Name, u.hash, string(u.Role), u.Language, u.CreatedAt)
-	if isUniqueViolation(err) {
+	if migrations.IsUniqueViolation(err) {
 		return duplicate("email", MsgEmailTaken)
 	}
 	if err != nil {
