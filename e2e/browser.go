@@ -111,7 +111,7 @@ func inCI() bool {
 // The returned context belongs to one tab: do not use it from several
 // goroutines at once. For a second tab of the same browser, derive a context
 // with chromedp.NewContext(ctx).
-func NewBrowser(t testing.TB) context.Context {
+func NewBrowser(t testing.TB, opts ...BrowserOption) context.Context {
 	t.Helper()
 
 	path, err := FindChromium()
@@ -140,7 +140,7 @@ func NewBrowser(t testing.TB) context.Context {
 	parent, cancelTimeout := context.WithTimeout(context.Background(), timeout)
 
 	output := &tailBuffer{max: 16 << 10}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(parent,
+	allocOpts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Flag("headless", true),
 		chromedp.Flag("no-sandbox", true),
@@ -153,7 +153,11 @@ func NewBrowser(t testing.TB) context.Context {
 		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(WindowWidth, WindowHeight),
 		chromedp.CombinedOutput(output),
-	)
+	}
+	for _, o := range opts {
+		allocOpts = append(allocOpts, o(t)...)
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(parent, allocOpts...)
 	ctx, cancelTab := chromedp.NewContext(allocCtx)
 
 	t.Cleanup(func() {
@@ -283,4 +287,44 @@ func (b *tailBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return string(b.buf)
+}
+
+// BrowserOption adds to the browser [NewBrowser] starts.
+type BrowserOption func(t testing.TB) []chromedp.ExecAllocatorOption
+
+// TrustingRoot makes the browser trust the CA certificate in the PEM file
+// rootPEM, as an operator's machine trusting a private CA would: the root
+// goes into the NSS database of a home directory of the browser's own
+// (Chromium on Linux reads $HOME/.pki/nssdb), made with NSS's certutil
+// (Debian's libnss3-tools).
+func TrustingRoot(rootPEM string) BrowserOption {
+	return func(t testing.TB) []chromedp.ExecAllocatorOption {
+		t.Helper()
+		certutil, err := exec.LookPath("certutil")
+		if err != nil {
+			t.Fatalf("certutil (Debian's libnss3-tools) is needed to trust a root in Chromium: %v", err)
+		}
+		home := t.TempDir()
+		db := filepath.Join(home, ".pki", "nssdb")
+		if err := os.MkdirAll(db, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{
+			{"-d", "sql:" + db, "-N", "--empty-password"},
+			{"-d", "sql:" + db, "-A", "-t", "C,,", "-n", "test root", "-i", rootPEM},
+		} {
+			if out, err := exec.Command(certutil, args...).CombinedOutput(); err != nil {
+				t.Fatalf("certutil %v: %v\n%s", args, err, out)
+			}
+		}
+		return []chromedp.ExecAllocatorOption{chromedp.Env("HOME=" + home)}
+	}
+}
+
+// ResolvingTo makes the browser resolve every host name to ip, as the
+// partners' DNS records would point their domains at the portal.
+func ResolvingTo(ip string) BrowserOption {
+	return func(testing.TB) []chromedp.ExecAllocatorOption {
+		return []chromedp.ExecAllocatorOption{chromedp.Flag("host-resolver-rules", "MAP * "+ip)}
+	}
 }
