@@ -44,7 +44,11 @@ type AdminVM struct {
 	CustomersPage components.Pagination
 	// StripeKeyHint shows which Stripe key is set ("sk_test_…1234"), "" when none.
 	StripeKeyHint string
-	Error         string
+	// Draft is the unpublished draft, nil for none; Versions the brand's
+	// publications, newest first.
+	Draft    *DraftInfo
+	Versions []VersionRow
+	Error    string
 }
 
 // zoneChoices lists the zones offered (all the platform's, or only the
@@ -78,6 +82,9 @@ func (h *Handler) adminVM(c echo.Context, p tenants.Partner) (AdminVM, error) {
 		return AdminVM{}, err
 	}
 	vm.StripeKeyHint = keyHint(key)
+	if err := h.studioVM(ctx, p, &vm); err != nil {
+		return AdminVM{}, err
+	}
 	return vm, nil
 }
 
@@ -91,12 +98,18 @@ func (h *Handler) AdminHome(c echo.Context) error {
 	return render(c, http.StatusOK, adminPage(vm))
 }
 
-// SaveBrand saves the partner's name, colours, font, language, "powered by"
-// switch and, when one is sent, logo.
+// SaveBrand saves the brand form: as the draft ("Save draft"), or
+// published at once ("Publish", and a form without the choice). The logo
+// is the uploaded one, else the draft's, else the published one.
 func (h *Handler) SaveBrand(c echo.Context) error {
 	ctx := c.Request().Context()
 	p, _ := tenants.PartnerFrom(ctx)
-	b := p.Brand
+	u, _ := tenants.UserFrom(ctx)
+	snap, err := h.editedSnapshot(ctx, p)
+	if err != nil {
+		return err
+	}
+	b := snap.Brand
 	b.Name = strings.TrimSpace(c.FormValue("name"))
 	b.PrimaryColor = c.FormValue("primary")
 	b.AccentColor = c.FormValue("accent")
@@ -143,19 +156,30 @@ func (h *Handler) SaveBrand(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := h.cfg.Tenants.SetLogo(ctx, p.ID, data, fh.Header.Get("Content-Type")); err != nil {
-			var ve *tenants.ValidationError
-			if errors.As(err, &ve) {
-				return refuse(http.StatusBadRequest, i18n.NewError(ve.MessageID))
-			}
-			return err
-		}
-		b.HasLogo = true
+		snap.Logo, snap.LogoContentType = data, fh.Header.Get("Content-Type")
 	}
-	err := h.cfg.Tenants.UpdateBrand(ctx, p.ID, b)
-	h.audit(c, "brand.update", p.ID, err)
+	snap.Brand = b
+	draft := c.FormValue("action") == "draft"
+	if draft {
+		err = h.cfg.Tenants.SaveBrandDraft(ctx, p.ID, snap, u.Email)
+	} else {
+		_, err = h.cfg.Tenants.PublishBrand(ctx, p.ID, snap, u.Email)
+	}
+	var ve *tenants.ValidationError
+	if errors.As(err, &ve) {
+		return refuse(http.StatusBadRequest, i18n.NewError(ve.MessageID))
+	}
+	if draft {
+		h.audit(c, "brand.draft", p.ID, err)
+	} else {
+		h.audit(c, "brand.update", p.ID, err)
+	}
 	if err != nil {
 		return err
+	}
+	if draft {
+		setFlash(c, "ok", "flash.brand_draft_saved")
+		return c.Redirect(http.StatusSeeOther, "/admin#brand")
 	}
 	setFlash(c, "ok", "flash.brand_saved")
 	return c.Redirect(http.StatusSeeOther, "/admin")

@@ -146,6 +146,9 @@ type Chrome struct {
 	// Widgets loads the widgets' bundle, for pages whose components upgrade
 	// into custom elements where JavaScript runs.
 	Widgets bool
+	// Preview is the page of the brand studio's preview shown ("login",
+	// …): the frame shows the draft brand and the preview's bar.
+	Preview string
 }
 
 // Flash is a one-time message shown on the next page.

@@ -1,0 +1,125 @@
+package server_test
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/png"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestBrandStudio: a draft is previewed by the partner without changing
+// what its customers see; publishing changes it; a rollback restores the
+// version before exactly (settings and logo); a low-contrast pair is
+// refused naming the pair and its ratio, the form kept.
+func TestBrandStudio(t *testing.T) {
+	a := newApp(t)
+	c := a.client(t, "acme.localhost")
+	c.signIn("admin@acme.example")
+	customer := a.client(t, "acme.localhost")
+	customer.signIn("dev@acme.example")
+	live := func() (css, logo string, logoStatus int) {
+		_, css = customer.do(http.MethodGet, "/theme.css", nil)
+		res, logo := customer.do(http.MethodGet, "/brand/logo", nil)
+		return css, logo, res.StatusCode
+	}
+	css0, logo0, logoStatus0 := live()
+	_, dash0 := customer.do(http.MethodGet, "/console", nil)
+
+	var img bytes.Buffer
+	m := image.NewRGBA(image.Rect(0, 0, 4, 4))
+	m.Set(1, 1, color.RGBA{200, 10, 10, 255})
+	_ = png.Encode(&img, m)
+	fields := url.Values{"_csrf": {c.csrf("/admin")}, "name": {"Acme Next"}, "primary": {"#5b21b6"}, "accent": {"#7c3aed"},
+		"background": {"#ffffff"}, "text": {"#111111"}, "font": {"serif"}, "language": {"en"}, "action": {"draft"}}
+	res, body := c.uploadAs("/admin/brand", "logo", fields, "logo.png", img.Bytes())
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save draft: %d\n%s", res.StatusCode, body)
+	}
+	// Customers see nothing of it.
+	if css, logo, st := live(); css != css0 || logo != logo0 || st != logoStatus0 {
+		t.Fatal("saving a draft changed what customers see")
+	}
+	if _, dash := customer.do(http.MethodGet, "/console", nil); strings.Contains(dash, "Acme Next") || dash0 == "" {
+		t.Fatal("the customer's dashboard shows the draft's name")
+	}
+	if res, _ := customer.do(http.MethodGet, "/admin/brand/draft.css", nil); res.StatusCode == http.StatusOK {
+		t.Fatal("a customer reads the draft")
+	}
+	if res, _ := customer.do(http.MethodGet, "/admin/brand/preview/login", nil); res.StatusCode == http.StatusOK {
+		t.Fatal("a customer opens the preview")
+	}
+	// The partner previews it on the customers' pages.
+	_, admin := c.do(http.MethodGet, "/admin", nil)
+	for _, want := range []string{"Unpublished draft.", `value="Acme Next"`, "/admin/brand/preview/dashboard"} {
+		if !strings.Contains(admin, want) {
+			t.Fatalf("the admin page lacks %q", want)
+		}
+	}
+	for page, want := range map[string]string{"login": "Sign in", "dashboard": "Example customer", "pricing": "€", "widget": "data-testid=\"preview\""} {
+		res, body := c.do(http.MethodGet, "/admin/brand/preview/"+page, nil)
+		if res.StatusCode != http.StatusOK || !strings.Contains(body, `data-testid="brand-name">Acme Next<`) ||
+			!strings.Contains(body, `href="/admin/brand/draft.css"`) || !strings.Contains(body, "/admin/brand/draft-logo") ||
+			!strings.Contains(body, "Preview of your draft") || !strings.Contains(body, want) {
+			t.Fatalf("preview of %s: %d\n%s", page, res.StatusCode, body)
+		}
+	}
+	if _, css := c.do(http.MethodGet, "/admin/brand/draft.css", nil); !strings.Contains(css, "#5b21b6") {
+		t.Fatalf("draft.css:\n%s", css)
+	}
+	if _, logo := c.do(http.MethodGet, "/admin/brand/draft-logo", nil); logo != img.String() {
+		t.Fatal("the draft's logo is not the one uploaded")
+	}
+
+	// Publishing: customers see it.
+	res, _ = c.do(http.MethodPost, "/admin/brand/publish", url.Values{"_csrf": {c.csrf("/admin")}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("publish: %d", res.StatusCode)
+	}
+	css1, logo1, _ := live()
+	if !strings.Contains(css1, "#5b21b6") || logo1 != img.String() {
+		t.Fatalf("published brand not live:\n%s", css1)
+	}
+	if _, dash := customer.do(http.MethodGet, "/console", nil); !strings.Contains(dash, "Acme Next") {
+		t.Fatal("the dashboard does not show the published name")
+	}
+	_, admin = c.do(http.MethodGet, "/admin", nil)
+	if strings.Contains(admin, "Unpublished draft.") || !strings.Contains(admin, "name, colours, font, “powered by” line, logo") ||
+		!strings.Contains(admin, `data-version="2"`) || !strings.Contains(admin, "Restore version 1") {
+		t.Fatalf("history after publishing:\n%s", admin)
+	}
+
+	// Rollback: exactly the brand before.
+	res, _ = c.do(http.MethodPost, "/admin/brand/rollback", url.Values{"_csrf": {c.csrf("/admin")}, "version": {"1"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("rollback: %d", res.StatusCode)
+	}
+	if css, logo, st := live(); css != css0 || logo != logo0 || st != logoStatus0 {
+		t.Fatalf("rollback did not restore the brand exactly:\n%s\nwant\n%s", css, css0)
+	}
+	if _, dash := customer.do(http.MethodGet, "/console", nil); strings.Contains(dash, "Acme Next") {
+		t.Fatal("the dashboard still shows the rolled-back name")
+	}
+	_, admin = c.do(http.MethodGet, "/admin", nil)
+	if !strings.Contains(admin, "(restored from version 1)") || !strings.Contains(admin, `data-version="3"`) {
+		t.Fatalf("history after the rollback:\n%s", admin)
+	}
+	if res, _ := c.do(http.MethodPost, "/admin/brand/rollback", url.Values{"_csrf": {c.csrf("/admin")}, "version": {"99"}}); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("rollback to a missing version: %d", res.StatusCode)
+	}
+
+	// A low-contrast pair: refused, naming the pair and its ratio.
+	fields = url.Values{"_csrf": {c.csrf("/admin")}, "name": {"Acme Pale"}, "primary": {"#5b21b6"}, "accent": {"#7c3aed"},
+		"background": {"#ffffff"}, "text": {"#aaaaaa"}, "font": {"serif"}, "language": {"en"}, "action": {"draft"}}
+	res, body = c.do(http.MethodPost, "/admin/brand", fields)
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "2.3:1") || !strings.Contains(body, "4.5:1") ||
+		!strings.Contains(body, `value="Acme Pale"`) {
+		t.Fatalf("low contrast: %d\n%s", res.StatusCode, body)
+	}
+	if res, _ := c.do(http.MethodGet, "/admin/brand/preview/login", nil); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("a refused draft was saved: %d", res.StatusCode)
+	}
+}

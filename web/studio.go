@@ -1,0 +1,242 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"github.com/grisaille/grisaille/components"
+	"github.com/grisaille/grisaille/tenants"
+	"github.com/grisaille/grisaille/web/i18n"
+)
+
+// DraftInfo is the partner's unpublished draft on the admin page.
+type DraftInfo struct {
+	UpdatedAt, UpdatedBy string
+}
+
+// VersionRow is one publication in the brand's history.
+type VersionRow struct {
+	Version      int
+	Date, By     string
+	Changed      string
+	RestoredFrom int
+	Current      bool
+}
+
+// editedSnapshot is the brand the studio's form edits: the draft, else the
+// published brand with its logo.
+func (h *Handler) editedSnapshot(ctx context.Context, p tenants.Partner) (tenants.BrandSnapshot, error) {
+	d, err := h.cfg.Tenants.BrandDraft(ctx, p.ID)
+	if err == nil {
+		return d.BrandSnapshot, nil
+	}
+	if !errors.Is(err, tenants.ErrNotFound) {
+		return tenants.BrandSnapshot{}, err
+	}
+	snap := tenants.BrandSnapshot{Brand: p.Brand}
+	data, ctype, err := h.cfg.Tenants.Logo(ctx, p.ID)
+	switch {
+	case err == nil:
+		snap.Logo, snap.LogoContentType = data, ctype
+	case !errors.Is(err, tenants.ErrNotFound):
+		return tenants.BrandSnapshot{}, err
+	}
+	return snap, nil
+}
+
+// studioVM fills the admin page's draft and history.
+func (h *Handler) studioVM(ctx context.Context, p tenants.Partner, vm *AdminVM) error {
+	d, err := h.cfg.Tenants.BrandDraft(ctx, p.ID)
+	switch {
+	case err == nil:
+		vm.Draft = &DraftInfo{UpdatedAt: i18n.Date(ctx, d.UpdatedAt), UpdatedBy: d.UpdatedBy}
+		vm.Brand = d.Brand
+	case !errors.Is(err, tenants.ErrNotFound):
+		return err
+	}
+	versions, err := h.cfg.Tenants.BrandVersions(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	for i, v := range versions {
+		row := VersionRow{Version: v.Version, Date: i18n.Date(ctx, v.PublishedAt), By: v.PublishedBy, RestoredFrom: v.RestoredFrom, Current: i == 0}
+		var changed []string
+		for _, c := range v.Changed {
+			changed = append(changed, i18n.T(ctx, "studio.changed."+c))
+		}
+		switch {
+		case v.Version == 1 && v.PublishedBy == "":
+			row.Changed = i18n.T(ctx, "studio.initial")
+		case len(changed) == 0:
+			row.Changed = i18n.T(ctx, "studio.unchanged")
+		default:
+			row.Changed = strings.Join(changed, ", ")
+		}
+		vm.Versions = append(vm.Versions, row)
+	}
+	return nil
+}
+
+// PublishBrandDraft publishes the draft.
+func (h *Handler) PublishBrandDraft(c echo.Context) error {
+	ctx := c.Request().Context()
+	p, _ := tenants.PartnerFrom(ctx)
+	u, _ := tenants.UserFrom(ctx)
+	_, err := h.cfg.Tenants.PublishBrandDraft(ctx, p.ID, u.Email)
+	if errors.Is(err, tenants.ErrNotFound) {
+		return NewUserError(http.StatusConflict, "studio.error.no_draft")
+	}
+	h.audit(c, "brand.publish", p.ID, err)
+	if err != nil {
+		return err
+	}
+	setFlash(c, "ok", "flash.brand_published")
+	return c.Redirect(http.StatusSeeOther, "/admin#brand")
+}
+
+// DiscardBrandDraft throws the draft away.
+func (h *Handler) DiscardBrandDraft(c echo.Context) error {
+	ctx := c.Request().Context()
+	p, _ := tenants.PartnerFrom(ctx)
+	err := h.cfg.Tenants.DiscardBrandDraft(ctx, p.ID)
+	h.audit(c, "brand.discard", p.ID, err)
+	if err != nil {
+		return err
+	}
+	setFlash(c, "ok", "flash.brand_discarded")
+	return c.Redirect(http.StatusSeeOther, "/admin#brand")
+}
+
+// RollbackBrand republishes an earlier version exactly.
+func (h *Handler) RollbackBrand(c echo.Context) error {
+	ctx := c.Request().Context()
+	p, _ := tenants.PartnerFrom(ctx)
+	u, _ := tenants.UserFrom(ctx)
+	v, err := strconv.Atoi(c.FormValue("version"))
+	if err != nil || v <= 0 {
+		return NewUserError(http.StatusBadRequest, "studio.error.version")
+	}
+	_, err = h.cfg.Tenants.RollbackBrand(ctx, p.ID, v, u.Email)
+	if errors.Is(err, tenants.ErrNotFound) {
+		return NewUserError(http.StatusNotFound, "studio.error.version")
+	}
+	h.audit(c, "brand.rollback", strconv.Itoa(v), err)
+	if err != nil {
+		return err
+	}
+	setFlash(c, "ok", "flash.brand_rolled_back")
+	return c.Redirect(http.StatusSeeOther, "/admin#brand")
+}
+
+// draft returns the partner's draft, or a refusal when it has none.
+func (h *Handler) draft(c echo.Context) (tenants.BrandDraft, error) {
+	ctx := c.Request().Context()
+	p, _ := tenants.PartnerFrom(ctx)
+	d, err := h.cfg.Tenants.BrandDraft(ctx, p.ID)
+	if errors.Is(err, tenants.ErrNotFound) {
+		return d, NewUserError(http.StatusNotFound, "studio.error.no_draft")
+	}
+	return d, err
+}
+
+// DraftCSS serves the draft brand as CSS custom properties, to the
+// partner's admins only (the route is theirs).
+func (h *Handler) DraftCSS(c echo.Context) error {
+	d, err := h.draft(c)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.Blob(http.StatusOK, "text/css; charset=utf-8", []byte(d.Brand.CSS()))
+}
+
+// DraftLogo serves the draft's logo, sandboxed as the published one is.
+func (h *Handler) DraftLogo(c echo.Context) error {
+	d, err := h.draft(c)
+	if err != nil {
+		return err
+	}
+	if d.Logo == nil {
+		return echo.ErrNotFound
+	}
+	hd := c.Response().Header()
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
+	hd.Set("Cache-Control", "no-store")
+	return c.Blob(http.StatusOK, d.LogoContentType, d.Logo)
+}
+
+// PreviewBrand shows one of the customers' pages (sign-in, dashboard,
+// pricing, a widget) in the draft brand, to the partner's admin; customers
+// keep seeing the published brand.
+func (h *Handler) PreviewBrand(c echo.Context) error {
+	ctx := c.Request().Context()
+	p, _ := tenants.PartnerFrom(ctx)
+	page := c.Param("page")
+	if !slices.Contains(previewPages, page) {
+		return echo.ErrNotFound
+	}
+	d, err := h.draft(c)
+	if err != nil {
+		return err
+	}
+	ch := h.chrome(c, i18n.T(ctx, "studio.page."+page))
+	ch.BrandName, ch.HasLogo, ch.PoweredBy, ch.Languages = d.Brand.Name, d.Logo != nil, d.Brand.PoweredBy, d.Brand.Offered
+	ch.Preview = page
+	// The preview shows what a customer sees: a customer's menu on the
+	// signed-in pages, none on the sign-in page.
+	ch.User = nil
+	if page != "login" {
+		ch.User = &tenants.User{Email: "customer@example.com", Role: tenants.RoleCustomer}
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	switch page {
+	case "login":
+		return render(c, http.StatusOK, loginPage(LoginVM{Chrome: ch}))
+	case "dashboard":
+		vm := DashboardVM{Chrome: ch, Organisation: i18n.T(ctx, "studio.sample.customer")}
+		vm.Apps = appsTable(ctx, []AppRow{
+			{ID: "preview-1", Name: i18n.T(ctx, "studio.sample.app"), State: "UP", Zone: "par", Flavor: "S", Runtime: "Node.js"},
+			{ID: "preview-2", Name: i18n.T(ctx, "studio.sample.worker"), State: "STOPPED", Zone: "par", Flavor: "XS", Runtime: "Go"},
+		}, components.Pagination{})
+		vm.Addons = addonsTable(ctx, []AddonRow{{ID: "preview-3", Name: i18n.T(ctx, "studio.sample.database"),
+			Provider: providerName(words(ctx), "postgresql-addon", ""), Plan: "S", Zone: "par"}}, components.Pagination{})
+		return render(c, http.StatusOK, dashboardPage(vm))
+	}
+	// The pricing page and a widget, on the partner's public prices.
+	e, err := h.cachedCatalogue(ctx, widgetAudience{partner: p}, widgetQuery{Zone: firstZone(p.AllowedZones)}, i18n.Lang(ctx))
+	if err != nil {
+		return err
+	}
+	if page == "widget" {
+		w, msg := h.widgetPreview(c, p, WidgetForm{Widget: widgetPriceTable})
+		return render(c, http.StatusOK, previewWidgetPage(ch, w, msg))
+	}
+	ch.Widgets = true
+	w := components.Widget{State: components.StateLoaded, Catalogue: e.cat, Words: widgetWords(ctx)}
+	vm := PricingVM{Chrome: ch, Currency: e.cat.Currency, Widget: w}
+	for _, pr := range e.cat.Products {
+		if pr.Kind == components.KindAddon {
+			vm.Addons = append(vm.Addons, pr)
+		}
+	}
+	body, err := templ.ToGoHTML(ctx, pricingBody(vm))
+	if err != nil {
+		return err
+	}
+	vm.Body = string(body)
+	return render(c, http.StatusOK, pricingPage(vm))
+}
+
+func firstZone(zones []string) string {
+	if len(zones) == 0 {
+		return ""
+	}
+	return zones[0]
+}
