@@ -354,7 +354,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Invoicing: invoicing.NewService(db, invoicing.EnginePricer(prices), store, invoicing.PlatformUsage(api, store), store,
 			invoicing.WithStripeURL(*stripeURL), invoicing.WithLogger(log)),
 		RequestTimeout: budget, TrustedProxies: proxies, Metrics: metrics,
-		Domains: domains, EdgeHost: *edgeHost,
+		Domains: domains,
 	})
 	go sweepSessions(ctx, store, tokenService, log)
 	go domains.Run(ctx, 30*time.Second, func(err error) { log.Error("domain checks", slog.String("error", err.Error())) })
@@ -390,7 +390,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		log.Info("metrics listening", slog.String("addr", "http://"+mln.Addr().String()+"/metrics"))
 	}
 	if *tlsOpts.enabled {
-		ts, err := newTLSServer(ctx, tlsOpts, db, store.Sealer(), store, srv.Handler, budget, stderr, log)
+		ts, err := newTLSServer(ctx, tlsOpts, db, store, srv.Handler, budget, stderr, log)
 		if err != nil {
 			return err
 		}

@@ -61,7 +61,7 @@ type tlsServer struct {
 }
 
 // newTLSServer prepares HTTPS for handler on the options' addresses.
-func newTLSServer(ctx context.Context, o tlsOptions, db *sqlx.DB, sealer *tenants.Sealer, store *tenants.Store,
+func newTLSServer(ctx context.Context, o tlsOptions, db *sqlx.DB, store *tenants.Store,
 	handler http.Handler, budget time.Duration, stderr io.Writer, log *slog.Logger) (*tlsServer, error) {
 	limits, err := parseRates(*o.decisions)
 	if err != nil {
@@ -90,7 +90,7 @@ func newTLSServer(ctx context.Context, o tlsOptions, db *sqlx.DB, sealer *tenant
 	})
 	go func() { <-ctx.Done(); cache.Stop() }()
 	cfg = certmagic.New(cache, certmagic.Config{
-		Storage:  certs.NewStorage(db, sealer),
+		Storage:  certs.NewStorage(db, store.Sealer()),
 		OnDemand: &certmagic.OnDemandConfig{DecisionFunc: decider.Decide},
 		Logger:   zl,
 		OnEvent: func(_ context.Context, event string, data map[string]any) error {

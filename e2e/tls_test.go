@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -330,7 +331,7 @@ func TestCustomDomainTLS(t *testing.T) {
 	if err != nil {
 		t.Fatalf("console.acme.test's certificate: %v", err)
 	}
-	if !strings.Contains(cert.Issuer.CommonName, "Pebble") || cert.Subject.CommonName != "console.acme.test" && !containsName(cert.DNSNames, "console.acme.test") {
+	if !strings.Contains(cert.Issuer.CommonName, "Pebble") || cert.Subject.CommonName != "console.acme.test" && !slices.Contains(cert.DNSNames, "console.acme.test") {
 		t.Fatalf("certificate of %v issued by %q", cert.DNSNames, cert.Issuer.CommonName)
 	}
 
@@ -347,13 +348,4 @@ func TestCustomDomainTLS(t *testing.T) {
 	if n := ca.orders(); n != orders {
 		t.Fatalf("pebble got %d orders for a random name", n-orders)
 	}
-}
-
-func containsName(names []string, n string) bool {
-	for _, x := range names {
-		if x == n {
-			return true
-		}
-	}
-	return false
 }

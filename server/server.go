@@ -67,10 +67,9 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Metrics, when set, records every request.
 	Metrics *Metrics
-	// Domains checks the partners' own domains; EdgeHost is the CNAME
-	// target they must point to (each partner's first hostname when empty).
-	Domains  *tenants.DomainChecker
-	EdgeHost string
+	// Domains checks the partners' own domains, which must be a CNAME of
+	// its EdgeHost (each partner's first hostname when empty).
+	Domains *tenants.DomainChecker
 }
 
 // brandFormLimit bounds the brand form: a logo far over its own limit is
@@ -123,7 +122,6 @@ func New(cfg Config) *echo.Echo {
 		Audit:          cfg.Audit,
 		Prices:         cfg.Prices,
 		Domains:        cfg.Domains,
-		EdgeHost:       cfg.EdgeHost,
 		Grids:          cfg.Grids,
 		PriceList:      cfg.PriceList,
 		Invoicing:      cfg.Invoicing,

@@ -131,7 +131,7 @@ func newApp(t testing.TB, opts ...func(*app)) *app {
 	if a.resolver != nil {
 		domains = &tenants.DomainChecker{Store: a.store, Resolver: a.resolver, EdgeHost: "edge.grisaille.test"}
 	}
-	h := server.New(server.Config{Domains: domains, EdgeHost: "edge.grisaille.test", Tenants: a.store, Platform: api, Catalogue: platform.NewCatalogue(api, time.Minute),
+	h := server.New(server.Config{Domains: domains, Tenants: a.store, Platform: api, Catalogue: platform.NewCatalogue(api, time.Minute),
 		Bundle: bundle, Logger: log, PlatformName: "Clever Cloud", Tokens: a.tokens, Keys: keys, Audit: a.audit,
 		Prices: a.prices, Grids: a.grids, PriceList: a.priceList, WidgetCacheTTL: a.widgetCacheTTL,
 		RequestTimeout: a.requestTimeout, TrustedProxies: a.trustedProxies, Metrics: a.metrics,

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -76,12 +75,9 @@ func checkSnapshot(snap BrandSnapshot) (BrandSnapshot, error) {
 	}
 	out := BrandSnapshot{Brand: b}
 	if snap.Logo != nil {
-		sniffed, err := sniffLogo(snap.Logo)
+		sniffed, err := checkLogo(snap.Logo, snap.LogoContentType)
 		if err != nil {
 			return BrandSnapshot{}, err
-		}
-		if declared := declaredType(snap.LogoContentType); declared != "" && declared != "application/octet-stream" && declared != sniffed {
-			return BrandSnapshot{}, invalid("logo", MsgLogoTypeInvalid)
 		}
 		out.Logo, out.LogoContentType = snap.Logo, sniffed
 	}
@@ -99,16 +95,12 @@ func (s *Store) liveSnapshot(ctx context.Context, q sqlx.QueryerContext, partner
 		return BrandSnapshot{}, fmt.Errorf("tenants: brand: %w", err)
 	}
 	snap := BrandSnapshot{Brand: row.partner().Brand}
-	var logo struct {
-		Data        []byte `db:"data"`
-		ContentType string `db:"content_type"`
-	}
-	err := sqlx.GetContext(ctx, q, &logo, s.db.Rebind(`SELECT data, content_type FROM partner_logos WHERE partner_id = ?`), partnerID)
+	data, ctype, err := s.logoOf(ctx, q, partnerID)
 	switch {
 	case err == nil:
-		snap.Logo, snap.LogoContentType = logo.Data, logo.ContentType
-	case !errors.Is(err, sql.ErrNoRows):
-		return BrandSnapshot{}, fmt.Errorf("tenants: brand logo: %w", err)
+		snap.Logo, snap.LogoContentType = data, ctype
+	case !errors.Is(err, ErrNotFound):
+		return BrandSnapshot{}, err
 	}
 	return snap, nil
 }
@@ -228,22 +220,11 @@ func (s *Store) publish(ctx context.Context, partnerID string, snap BrandSnapsho
 		if err := insert(version, snap, by, restoredFrom); err != nil {
 			return err
 		}
-		b := snap.Brand
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE partners SET brand_name = ?, brand_primary_color = ?,
-			brand_accent_color = ?, brand_background_color = ?, brand_text_color = ?, brand_font = ?,
-			brand_language = ?, brand_languages = ?, brand_powered_by = ? WHERE id = ?`),
-			b.Name, b.PrimaryColor, b.AccentColor, b.BackgroundColor, b.TextColor,
-			b.Font, b.Language, strings.Join(b.Offered, ","), b.PoweredBy, partnerID); err != nil {
+		if _, err := writeBrand(ctx, tx, partnerID, snap.Brand); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM partner_logos WHERE partner_id = ?`), partnerID); err != nil {
+		if err := s.replaceLogo(ctx, tx, partnerID, snap.Logo, snap.LogoContentType); err != nil {
 			return err
-		}
-		if snap.Logo != nil {
-			if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO partner_logos (partner_id, data, content_type, updated_at)
-				VALUES (?, ?, ?, ?)`), partnerID, snap.Logo, snap.LogoContentType, now); err != nil {
-				return err
-			}
 		}
 		if restoredFrom == 0 {
 			_, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM brand_drafts WHERE partner_id = ? AND brand = ?`), partnerID, encodeBrand(snap.Brand))

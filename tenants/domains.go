@@ -457,6 +457,15 @@ func EdgeFor(edgeHost string, p Partner) string {
 	return ""
 }
 
+// EdgeFor returns the CNAME target of a partner's domains; a nil checker
+// has no edge host of its own.
+func (c *DomainChecker) EdgeFor(p Partner) string {
+	if c == nil {
+		return EdgeFor("", p)
+	}
+	return EdgeFor(c.EdgeHost, p)
+}
+
 // Check checks one domain now and records the outcome.
 func (c *DomainChecker) Check(ctx context.Context, d Domain) (Domain, error) {
 	p, err := c.Store.Partner(ctx, d.PartnerID)
@@ -468,7 +477,7 @@ func (c *DomainChecker) Check(ctx context.Context, d Domain) (Domain, error) {
 		timeout = 5 * time.Second
 	}
 	lctx, cancel := context.WithTimeout(ctx, timeout)
-	res := CheckRecords(lctx, c.Resolver, d.Name, d.Token, EdgeFor(c.EdgeHost, p))
+	res := CheckRecords(lctx, c.Resolver, d.Name, d.Token, c.EdgeFor(p))
 	cancel()
 	return c.Store.RecordCheck(ctx, d.ID, res, c.Store.now())
 }

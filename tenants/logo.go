@@ -69,18 +69,38 @@ func (s *Store) SetLogo(ctx context.Context, partnerID string, data []byte, cont
 
 // setLogo is SetLogo inside the caller's transaction.
 func (s *Store) setLogo(ctx context.Context, tx *sqlx.Tx, partnerID string, data []byte, contentType string) error {
-	sniffed, err := sniffLogo(data)
+	sniffed, err := checkLogo(data, contentType)
 	if err != nil {
 		return err
-	}
-	if declared := declaredType(contentType); declared != "" && declared != "application/octet-stream" && declared != sniffed {
-		return invalid("logo", MsgLogoTypeInvalid)
 	}
 	if err := partnerExists(ctx, tx, partnerID); err != nil {
 		return err
 	}
+	return s.replaceLogo(ctx, tx, partnerID, data, sniffed)
+}
+
+// checkLogo validates a logo, returning its sniffed content type: the
+// declared contentType, unless "" or "application/octet-stream", must
+// agree with it.
+func checkLogo(data []byte, contentType string) (string, error) {
+	sniffed, err := sniffLogo(data)
+	if err != nil {
+		return "", err
+	}
+	if declared := declaredType(contentType); declared != "" && declared != "application/octet-stream" && declared != sniffed {
+		return "", invalid("logo", MsgLogoTypeInvalid)
+	}
+	return sniffed, nil
+}
+
+// replaceLogo stores a checked logo as the partner's, or removes its logo
+// when data is nil, inside the caller's transaction.
+func (s *Store) replaceLogo(ctx context.Context, tx *sqlx.Tx, partnerID string, data []byte, sniffed string) error {
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM partner_logos WHERE partner_id = ?`), partnerID); err != nil {
 		return fmt.Errorf("tenants: set logo: %w", err)
+	}
+	if data == nil {
+		return nil
 	}
 	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO partner_logos (partner_id, data, content_type, updated_at)
 		VALUES (?, ?, ?, ?)`), partnerID, data, sniffed, s.timestamp()); err != nil {
@@ -108,11 +128,16 @@ func declaredType(contentType string) string {
 // Logo returns a partner's logo and its content type, or ErrNotFound when
 // the partner has none.
 func (s *Store) Logo(ctx context.Context, partnerID string) ([]byte, string, error) {
+	return s.logoOf(ctx, s.db, partnerID)
+}
+
+// logoOf is Logo on q: the database or a transaction.
+func (s *Store) logoOf(ctx context.Context, q sqlx.QueryerContext, partnerID string) ([]byte, string, error) {
 	var row struct {
 		Data        []byte `db:"data"`
 		ContentType string `db:"content_type"`
 	}
-	err := s.db.GetContext(ctx, &row, s.db.Rebind(`SELECT data, content_type FROM partner_logos WHERE partner_id = ?`), partnerID)
+	err := sqlx.GetContext(ctx, q, &row, s.db.Rebind(`SELECT data, content_type FROM partner_logos WHERE partner_id = ?`), partnerID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", ErrNotFound
 	}

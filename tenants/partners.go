@@ -301,12 +301,18 @@ func (s *Store) UpdateBrand(ctx context.Context, partnerID string, b themes.Bran
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	res, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE partners SET brand_name = ?, brand_primary_color = ?,
+	res, err := writeBrand(ctx, s.db, partnerID, brand)
+	return s.afterTenantChange(ctx, affectedOne(res, err, "update brand"))
+}
+
+// writeBrand stores a normalised brand's settings on ex: the database or a
+// transaction.
+func writeBrand(ctx context.Context, ex sqlx.ExtContext, partnerID string, b themes.Brand) (sql.Result, error) {
+	return ex.ExecContext(ctx, ex.Rebind(`UPDATE partners SET brand_name = ?, brand_primary_color = ?,
 		brand_accent_color = ?, brand_background_color = ?, brand_text_color = ?, brand_font = ?,
 		brand_language = ?, brand_languages = ?, brand_powered_by = ? WHERE id = ?`),
-		brand.Name, brand.PrimaryColor, brand.AccentColor, brand.BackgroundColor, brand.TextColor,
-		brand.Font, brand.Language, strings.Join(brand.Offered, ","), brand.PoweredBy, partnerID)
-	return s.afterTenantChange(ctx, affectedOne(res, err, "update brand"))
+		b.Name, b.PrimaryColor, b.AccentColor, b.BackgroundColor, b.TextColor,
+		b.Font, b.Language, strings.Join(b.Offered, ","), b.PoweredBy, partnerID)
 }
 
 // SetHostnames replaces the hostnames a partner's console answers on. A

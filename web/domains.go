@@ -77,7 +77,7 @@ func (h *Handler) domainsVM(c echo.Context, p tenants.Partner) (DomainsVM, error
 	if err != nil {
 		return DomainsVM{}, err
 	}
-	vm := DomainsVM{Chrome: h.chrome(c, i18n.T(ctx, "domains.title")), Edge: tenants.EdgeFor(h.cfg.EdgeHost, p)}
+	vm := DomainsVM{Chrome: h.chrome(c, i18n.T(ctx, "domains.title")), Edge: h.cfg.Domains.EdgeFor(p)}
 	for _, n := range p.Hostnames {
 		vm.Operator = append(vm.Operator, HostRow{Name: n, Primary: p.PrimaryHost == n})
 	}
@@ -103,7 +103,7 @@ func (h *Handler) AddDomain(c echo.Context) error {
 	ctx := c.Request().Context()
 	p, _ := tenants.PartnerFrom(ctx)
 	name := strings.TrimSpace(c.FormValue("domain"))
-	d, err := h.cfg.Tenants.AddDomain(ctx, p.ID, name, tenants.EdgeFor(h.cfg.EdgeHost, p))
+	d, err := h.cfg.Tenants.AddDomain(ctx, p.ID, name, h.cfg.Domains.EdgeFor(p))
 	h.audit(c, "domain.add", name, err)
 	if id, ok := tenants.MessageID(err); ok {
 		vm, verr := h.domainsVM(c, p)

@@ -66,10 +66,9 @@ type Config struct {
 	// WidgetCacheTTL is how long an encoded public widget catalogue is
 	// reused: 0 for the default (10 s), negative for never.
 	WidgetCacheTTL time.Duration
-	// Domains checks the partners' domains' records; EdgeHost is their
-	// CNAME target (a partner's first hostname when empty).
-	Domains  *tenants.DomainChecker
-	EdgeHost string
+	// Domains checks the partners' domains' records, to its EdgeHost (a
+	// partner's first hostname when empty).
+	Domains *tenants.DomainChecker
 }
 
 // Handler serves every page. Build it with New.

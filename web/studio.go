@@ -209,14 +209,14 @@ func (h *Handler) PreviewBrand(c echo.Context) error {
 			Provider: providerName(words(ctx), "postgresql-addon", ""), Plan: "S", Zone: "par"}}, components.Pagination{})
 		return render(c, http.StatusOK, dashboardPage(vm))
 	}
-	// The pricing page and a widget, on the partner's public prices.
-	e, err := h.cachedCatalogue(ctx, widgetAudience{partner: p}, widgetQuery{Zone: firstZone(p.AllowedZones)}, i18n.Lang(ctx))
-	if err != nil {
-		return err
-	}
 	if page == "widget" {
 		w, msg := h.widgetPreview(c, p, WidgetForm{Widget: widgetPriceTable})
 		return render(c, http.StatusOK, previewWidgetPage(ch, w, msg))
+	}
+	// The pricing page, on the partner's public prices.
+	e, err := h.cachedCatalogue(ctx, widgetAudience{partner: p}, widgetQuery{Zone: firstZone(p.AllowedZones)}, i18n.Lang(ctx))
+	if err != nil {
+		return err
 	}
 	ch.Widgets = true
 	w := components.Widget{State: components.StateLoaded, Catalogue: e.cat, Words: widgetWords(ctx)}
