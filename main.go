@@ -249,6 +249,21 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
+// hiddenDomains are the platform's DNS suffixes of --platform-domains,
+// with the in-process emulator's when it runs.
+func hiddenDomains(flag string, emulated bool) []string {
+	var out []string
+	for _, d := range strings.Split(flag, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			out = append(out, d)
+		}
+	}
+	if emulated {
+		out = append(out, emulator.Domain)
+	}
+	return out
+}
+
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	f := newFlags("serve", stderr)
 	addr := f.String("addr", "127.0.0.1:8080", "address the portal listens on")
@@ -262,6 +277,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	requestTimeout := f.String("request-timeout", server.DefaultRequestTimeout.String(), "time budget of every page and API call (the log stream excepted)")
 	metricsAddr := f.String("metrics-addr", "", "address of the Prometheus metrics (/metrics), apart from the partners' hosts; empty serves none")
 	trustedProxies := f.String("trusted-proxies", "", "comma-separated CIDRs of the proxies whose X-Forwarded-For and X-Forwarded-Proto are believed; nobody's when empty")
+	platformDomains := f.String("platform-domains", "cleverapps.io,clever-cloud.com,cleverapps.tech",
+		"comma-separated DNS suffixes of the platform's own hosts, never shown to customers (the emulator's is added when it runs)")
+	appEdgeHost := f.String("app-edge-host", "", "the hostname partners' applications' domains must have a wildcard CNAME to; none shown when empty")
 	edgeHost := f.String("edge-host", "", "the hostname partners' own domains must be a CNAME of; each partner's first hostname when empty")
 	dnsServer := f.String("dns-server", "", "host:port of the DNS server the domain checks ask; the system's resolver when empty")
 	tlsOpts := tlsFlags(f)
@@ -354,7 +372,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Invoicing: invoicing.NewService(db, invoicing.EnginePricer(prices), store, invoicing.PlatformUsage(api, store), store,
 			invoicing.WithStripeURL(*stripeURL), invoicing.WithLogger(log)),
 		RequestTimeout: budget, TrustedProxies: proxies, Metrics: metrics,
-		Domains: domains,
+		Domains: domains, PlatformDomains: hiddenDomains(*platformDomains, emu != nil), AppEdgeHost: *appEdgeHost,
 	})
 	go sweepSessions(ctx, store, tokenService, log)
 	go domains.Run(ctx, 30*time.Second, func(err error) { log.Error("domain checks", slog.String("error", err.Error())) })

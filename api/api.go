@@ -24,6 +24,7 @@ import (
 	"github.com/grisaille/grisaille/pricing"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/tokens"
+	"github.com/grisaille/grisaille/whitelabel"
 )
 
 // Config is what the API needs.
@@ -144,12 +145,23 @@ func (a *API) zones(ctx context.Context, c caller, cust tenants.Customer) ([]str
 	return allowed, nil
 }
 
-// raw answers JSON bytes as they are.
+// raw answers a platform answer as the partner's own product: its
+// applications on the partner's hosts, its products in the portal's words
+// (whitelabel.Face.JSON).
 func raw(c echo.Context, status int, body json.RawMessage) error {
 	if body == nil {
 		return c.NoContent(status)
 	}
-	return c.Blob(status, echo.MIMEApplicationJSONCharsetUTF8, body)
+	return c.Blob(status, echo.MIMEApplicationJSONCharsetUTF8, whitelabel.From(c.Request().Context()).JSON(body))
+}
+
+// answer encodes v and answers it as raw does.
+func answer(c echo.Context, status int, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return raw(c, status, body)
 }
 
 // audit records a proxied write or a token event; a failure to record is logged, not

@@ -14,6 +14,7 @@ import (
 
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/pricing"
+	"github.com/grisaille/grisaille/whitelabel"
 )
 
 // maxBody caps the JSON bodies the compatible API accepts.
@@ -120,7 +121,7 @@ func (a *API) Summary(c echo.Context) error {
 		orgs = append(orgs, summaryOrg{OrganisationSummary: platform.OrganisationSummary{
 			ID: cu.OrganisationID, Name: cu.Name, Role: "ADMIN", Applications: apps, Addons: addons}, Consumers: []struct{}{}})
 	}
-	return c.JSON(http.StatusOK, map[string]any{"user": user, "organisations": orgs})
+	return answer(c, http.StatusOK, map[string]any{"user": user, "organisations": orgs})
 }
 
 // Zones answers GET /v4/products/zones with the zones the caller may use.
@@ -144,7 +145,7 @@ func (a *API) Zones(c echo.Context) error {
 			out = append(out, z)
 		}
 	}
-	return c.JSON(http.StatusOK, out)
+	return answer(c, http.StatusOK, out)
 }
 
 // Zone answers GET /v4/products/zones/:zone for a zone the caller may use.
@@ -165,7 +166,7 @@ func (a *API) Zone(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, z)
+	return answer(c, http.StatusOK, z)
 }
 
 // reachableZones is the union of the zones of the caller's customers.
@@ -255,7 +256,7 @@ func (a *API) PriceSystem(c echo.Context) error {
 		}
 		ps.Countable[i] = repriced
 	}
-	return c.JSON(http.StatusOK, ps)
+	return answer(c, http.StatusOK, ps)
 }
 
 // repriceCountable replaces a countable service's price plans with the
@@ -334,8 +335,24 @@ func (a *API) Forward(action string, path ...string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		if hiddenFavourite(c, segs, out) {
+			return refuse(http.StatusNotFound, "api.not_found")
+		}
 		return raw(c, http.StatusOK, out)
 	}
+}
+
+// hiddenFavourite reports whether out is an application's favourite host
+// and that host is one of the platform's, which the partner's customers
+// do not see: the application has no favourite of its own then.
+func hiddenFavourite(c echo.Context, segs []string, out json.RawMessage) bool {
+	if len(segs) == 0 || segs[len(segs)-1] != "favourite" {
+		return false
+	}
+	var v struct {
+		FQDN string `json:"fqdn"`
+	}
+	return json.Unmarshal(out, &v) == nil && whitelabel.From(c.Request().Context()).Platform.Hides(v.FQDN)
 }
 
 // readObject reads a JSON object body. It is decoded and encoded again
@@ -380,12 +397,26 @@ func (a *API) Create(action string, path ...string) echo.HandlerFunc {
 			ID string `json:"id"`
 		}
 		_ = json.Unmarshal(out, &created)
+		if err == nil && action == "app.create" && cl.partner.AppDomain != "" && created.ID != "" {
+			out, err = a.nameApp(ctx, cl, cust.OrganisationID, created.ID, obj)
+		}
 		a.audit(c, cl, action, created.ID, err)
 		if err != nil {
 			return err
 		}
 		return raw(c, http.StatusOK, out)
 	}
+}
+
+// nameApp gives a created application its host under the partner's
+// applications' domain and answers the application as it now is.
+func (a *API) nameApp(ctx context.Context, cl caller, org, app string, obj map[string]json.RawMessage) (json.RawMessage, error) {
+	var name string
+	_ = json.Unmarshal(obj["name"], &name)
+	if err := cl.api.AddVhost(ctx, org, app, whitelabel.AppHost(name, app, cl.partner.AppDomain)); err != nil {
+		return nil, err
+	}
+	return cl.api.Forward(ctx, http.MethodGet, []string{"v2", "organisations", org, "applications", app}, nil, nil)
 }
 
 // forwardQuery are the query parameters the compatible API passes on: the

@@ -17,6 +17,7 @@ import (
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/themes"
+	"github.com/grisaille/grisaille/whitelabel"
 )
 
 // Password is every demo user's password; the README lists the accounts.
@@ -43,6 +44,7 @@ type Addon struct {
 // Partner describes one demo partner.
 type Partner struct {
 	Slug, Host   string
+	AppDomain    string // the domain its customers' applications are named under
 	StripeKey    string // a Stripe test key: invoices go to stripe-mock or a Stripe test account
 	Brand        themes.Brand
 	Logo         []byte
@@ -60,7 +62,7 @@ type Partner struct {
 func Partners() []Partner {
 	return []Partner{
 		{
-			Slug: "acme", Host: "acme.localhost", StripeKey: "sk_test_AcmeDemo0000000000000000",
+			Slug: "acme", Host: "acme.localhost", AppDomain: "apps.acme.localhost", StripeKey: "sk_test_AcmeDemo0000000000000000",
 			Brand: themes.Brand{Name: "Acme Cloud", PrimaryColor: "#c2410c", AccentColor: "#0f766e",
 				BackgroundColor: "#fffaf5", TextColor: "#1c1917", Font: "humanist", Language: "en", PoweredBy: true},
 			Logo:  acmeLogo,
@@ -74,7 +76,7 @@ func Partners() []Partner {
 			Addons: []Addon{{Name: "storefront-db", Provider: "postgresql-addon", Plan: "xs_sml", Zone: "par"}},
 		},
 		{
-			Slug: "globex", Host: "globex.localhost", StripeKey: "sk_test_GlobexDemo00000000000000",
+			Slug: "globex", Host: "globex.localhost", AppDomain: "apps.globex.localhost", StripeKey: "sk_test_GlobexDemo00000000000000",
 			Brand: themes.Brand{Name: "Globex Hosting", PrimaryColor: "#1e40af", AccentColor: "#7c3aed",
 				BackgroundColor: "#f8fafc", TextColor: "#0f172a", Font: "system", Language: "fr", PoweredBy: false},
 			Logo:  globexLogo,
@@ -180,6 +182,9 @@ func seedPartner(ctx context.Context, cfg Config, dp Partner) error {
 		if err != nil {
 			return err
 		}
+		if err := papi.AddVhost(ctx, org.ID, app.ID, whitelabel.AppHost(app.Name, app.ID, dp.AppDomain)); err != nil {
+			return err
+		}
 		if a.Start {
 			if _, err := papi.StartApplication(ctx, org.ID, app.ID); err != nil {
 				return err
@@ -219,8 +224,14 @@ func seedPartner(ctx context.Context, cfg Config, dp Partner) error {
 		Customer:     tenants.CustomerCreate{Name: dp.CustomerName, OrganisationID: org.ID, AllowedZones: dp.Zones},
 		CustomerUser: tenants.UserCreate{Email: dp.DevEmail, Name: dp.DevName, Password: Password, Role: tenants.RoleCustomer},
 	})
-	if err != nil || cfg.AfterPartner == nil {
+	if err != nil {
 		return err
+	}
+	if err := store.SetAppDomain(ctx, p.ID, dp.AppDomain); err != nil {
+		return err
+	}
+	if cfg.AfterPartner == nil {
+		return nil
 	}
 	cust, err := store.CustomerByOrganisation(ctx, p.ID, org.ID)
 	if err != nil {

@@ -503,6 +503,12 @@ func (c *Client) RestartApplication(ctx context.Context, org, app string) (strin
 	return out.DeploymentID, err
 }
 
+// AddVhost gives an application a domain name
+// (PUT …/applications/{app}/vhosts/{fqdn}); adding one it has succeeds.
+func (c *Client) AddVhost(ctx context.Context, org, app, fqdn string) error {
+	return c.call(ctx, "add domain", http.MethodPut, appSegs(org, app, "vhosts", fqdn), nil, nil, nil)
+}
+
 // StopApplication stops an application
 // (DELETE …/applications/{app}/instances).
 func (c *Client) StopApplication(ctx context.Context, org, app string) error {

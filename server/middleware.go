@@ -19,6 +19,7 @@ import (
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/web"
 	"github.com/grisaille/grisaille/web/i18n"
+	"github.com/grisaille/grisaille/whitelabel"
 )
 
 // logRequests writes one structured log line per request, with its id.
@@ -188,7 +189,8 @@ func (s *server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // localize picks the request's language: the user's choice (account, then
-// language cookie), else Accept-Language, else the partner's default.
+// language cookie), else Accept-Language, else the partner's default; and
+// how the platform's answers are shown in it (whitelabel.From).
 func (s *server) localize(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
@@ -204,13 +206,17 @@ func (s *server) localize(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		var partnerDefault string
 		var offered []string
+		var words map[string]map[string]string
 		if p, ok := tenants.PartnerFrom(ctx); ok {
-			partnerDefault, offered = p.Brand.Language, p.Brand.Offered
+			partnerDefault, offered, words = p.Brand.Language, p.Brand.Offered, p.Brand.Words
 		}
 		lang := s.cfg.Bundle.Negotiate(choice, req.Header.Get("Accept-Language"), partnerDefault, offered)
 		c.Response().Header().Set("Content-Language", lang)
 		c.Response().Header().Add("Vary", "Accept-Language")
-		c.SetRequest(req.WithContext(i18n.WithLocalizer(ctx, s.cfg.Bundle.Localizer(lang))))
+		loc := s.cfg.Bundle.Localizer(lang).WithWords(words[lang])
+		ctx = i18n.WithLocalizer(ctx, loc)
+		ctx = whitelabel.WithFace(ctx, s.face(c, loc))
+		c.SetRequest(req.WithContext(ctx))
 		return next(c)
 	}
 }
@@ -264,5 +270,15 @@ func (s *server) requireRole(role tenants.Role) echo.MiddlewareFunc {
 			}
 			return next(c)
 		}
+	}
+}
+
+// face is how the request's partner shows the platform's answers: in loc's
+// words, its git remotes on the host the request came to.
+func (s *server) face(c echo.Context, loc *i18n.Localizer) whitelabel.Face {
+	return whitelabel.Face{
+		Platform: whitelabel.Platform{Name: s.cfg.PlatformName, Domains: s.cfg.PlatformDomains},
+		GitBase:  c.Scheme() + "://" + c.Request().Host,
+		T:        func(id string) string { return loc.T(id) },
 	}
 }

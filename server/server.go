@@ -54,6 +54,12 @@ type Config struct {
 	Logger *slog.Logger
 	// PlatformName is shown in the "powered by" line partners may turn off.
 	PlatformName string
+	// AppEdgeHost is the platform's host that partners' application
+	// domains are a wildcard CNAME of, shown on their domains page.
+	AppEdgeHost string
+	// PlatformDomains are the DNS suffixes of the platform's own hosts,
+	// which customers are never shown (whitelabel.Platform).
+	PlatformDomains []string
 	// SessionTTL is how long a sign-in lasts (default 12 hours).
 	SessionTTL time.Duration
 	// WidgetCacheTTL is how long an encoded public widget catalogue is
@@ -126,6 +132,7 @@ func New(cfg Config) *echo.Echo {
 		PriceList:      cfg.PriceList,
 		Invoicing:      cfg.Invoicing,
 		WidgetCacheTTL: cfg.WidgetCacheTTL,
+		AppEdgeHost:    cfg.AppEdgeHost,
 	})
 	a := api.New(api.Config{Tenants: cfg.Tenants, Tokens: cfg.Tokens, Platform: cfg.Platform,
 		Catalogue: cfg.Catalogue, Audit: cfg.Audit, Prices: cfg.Prices, Logger: cfg.Logger})
@@ -216,6 +223,8 @@ func New(cfg Config) *echo.Echo {
 	adm.GET("/brand/preview/:page", h.PreviewBrand, admRead)
 	adm.GET("/brand/draft.css", h.DraftCSS, admRead)
 	adm.GET("/brand/draft-logo", h.DraftLogo, admRead)
+	adm.GET("/brand/words", h.Words, admRead)
+	adm.POST("/brand/words", h.SaveWords, admWrite)
 	adm.POST("/zones", h.SavePartnerZones, admWrite)
 	adm.POST("/stripe", h.SaveStripeKey, admWrite)
 	adm.GET("/customers/new", h.NewCustomer, admRead)
@@ -233,6 +242,7 @@ func New(cfg Config) *echo.Echo {
 	adm.GET("/domains", h.Domains, admRead)
 	adm.POST("/domains", h.AddDomain, admWrite)
 	adm.POST("/domains/primary", h.SetPrimaryHost, admWrite)
+	adm.POST("/domains/apps", h.SetAppDomain, admWrite)
 	adm.POST("/domains/:domain/check", h.CheckDomain, admWrite)
 	adm.POST("/domains/:domain/remove", h.RemoveDomain, admWrite)
 	adm.GET("/invoices", h.AdminInvoices, admRead)

@@ -49,11 +49,12 @@ type brandJSON struct {
 	Name, Primary, Accent, Background, Text, Font, Language string
 	Offered                                                 []string
 	PoweredBy                                               bool
+	Words                                                   map[string]map[string]string `json:",omitempty"`
 }
 
 func encodeBrand(b themes.Brand) string {
 	j, _ := json.Marshal(brandJSON{Name: b.Name, Primary: b.PrimaryColor, Accent: b.AccentColor, Background: b.BackgroundColor,
-		Text: b.TextColor, Font: b.Font, Language: b.Language, Offered: b.Offered, PoweredBy: b.PoweredBy})
+		Text: b.TextColor, Font: b.Font, Language: b.Language, Offered: b.Offered, PoweredBy: b.PoweredBy, Words: b.Words})
 	return string(j)
 }
 
@@ -63,7 +64,7 @@ func decodeBrand(s string, hasLogo bool) (themes.Brand, error) {
 		return themes.Brand{}, fmt.Errorf("tenants: stored brand: %w", err)
 	}
 	return themes.Brand{Name: j.Name, PrimaryColor: j.Primary, AccentColor: j.Accent, BackgroundColor: j.Background,
-		TextColor: j.Text, Font: j.Font, Language: j.Language, Offered: j.Offered, PoweredBy: j.PoweredBy, HasLogo: hasLogo}, nil
+		TextColor: j.Text, Font: j.Font, Language: j.Language, Offered: j.Offered, PoweredBy: j.PoweredBy, Words: j.Words, HasLogo: hasLogo}, nil
 }
 
 // checkSnapshot validates a snapshot's brand and logo, returning the
@@ -303,6 +304,9 @@ func brandChanges(a, b BrandSnapshot) []string {
 	}
 	if x.PoweredBy != y.PoweredBy {
 		out = append(out, "powered_by")
+	}
+	if encodeWords(x.Words) != encodeWords(y.Words) {
+		out = append(out, "words")
 	}
 	if !bytes.Equal(a.Logo, b.Logo) {
 		out = append(out, "logo")

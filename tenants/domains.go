@@ -44,6 +44,7 @@ const (
 	MsgDomainOperator = "domain.operator"
 	MsgDomainTaken    = "domain.taken"
 	MsgDomainLimit    = "domain.limit"
+	MsgAppDomain      = "domain.app_domain"
 	// The problems a check finds, shown with what it saw.
 	DomainProblemTXTMissing   = "domain.problem.txt_missing"
 	DomainProblemTXTWrong     = "domain.problem.txt_wrong"
@@ -266,6 +267,43 @@ func (s *Store) SetPrimaryHost(ctx context.Context, partnerID, host string) erro
 	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE partners SET primary_host = ? WHERE id = ?`), host, partnerID)
 	if err != nil {
 		err = fmt.Errorf("tenants: primary host: %w", err)
+	}
+	return s.afterTenantChange(ctx, err)
+}
+
+// SetAppDomain sets the domain a partner's customers' applications are
+// named under ("apps.acme.example"; "" for none). It must be one of the
+// partner's hosts or verified domains, or under one of them, so that no
+// partner names applications under another's domain. Applications made
+// before keep their names.
+func (s *Store) SetAppDomain(ctx context.Context, partnerID, domain string) error {
+	if domain != "" {
+		n, ok := normalizeHostname(domain)
+		if !ok || !strings.Contains(n, ".") {
+			return invalid("app_domain", MsgAppDomain)
+		}
+		owned := false
+		for h := n; strings.Contains(h, ".") && !owned; h = h[strings.Index(h, ".")+1:] {
+			p, err := s.partnerWhere(ctx, partnerByHostCond, h, h)
+			switch {
+			case errors.Is(err, ErrNotFound):
+			case err != nil:
+				return err
+			default:
+				if p.ID != partnerID {
+					return invalid("app_domain", MsgAppDomain)
+				}
+				owned = true
+			}
+		}
+		if !owned {
+			return invalid("app_domain", MsgAppDomain)
+		}
+		domain = n
+	}
+	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE partners SET app_domain = ? WHERE id = ?`), domain, partnerID)
+	if err != nil {
+		err = fmt.Errorf("tenants: application domain: %w", err)
 	}
 	return s.afterTenantChange(ctx, err)
 }

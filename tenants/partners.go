@@ -3,6 +3,7 @@ package tenants
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -52,6 +53,8 @@ type partnerRow struct {
 	Language        string    `db:"brand_language"`
 	Offered         string    `db:"brand_languages"`
 	PoweredBy       bool      `db:"brand_powered_by"`
+	Words           string    `db:"brand_words"`
+	AppDomain       string    `db:"app_domain"`
 	HasLogo         bool      `db:"has_logo"`
 	PrimaryHost     string    `db:"primary_host"`
 	CreatedAt       time.Time `db:"created_at"`
@@ -60,7 +63,7 @@ type partnerRow struct {
 // partnerColumns selects a partnerRow from partners aliased p.
 const partnerColumns = `p.id, p.slug, p.brand_name, p.brand_primary_color, p.brand_accent_color,
 	p.brand_background_color, p.brand_text_color, p.brand_font, p.brand_language, p.brand_languages, p.brand_powered_by,
-	p.primary_host, p.created_at, EXISTS (SELECT 1 FROM partner_logos l WHERE l.partner_id = p.id) AS has_logo`
+	p.brand_words, p.app_domain, p.primary_host, p.created_at, EXISTS (SELECT 1 FROM partner_logos l WHERE l.partner_id = p.id) AS has_logo`
 
 // offeredLanguages reads a partner's stored languages: every language when
 // none is stored.
@@ -77,6 +80,7 @@ func (r partnerRow) partner() Partner {
 		ID:          r.ID,
 		Slug:        r.Slug,
 		PrimaryHost: r.PrimaryHost,
+		AppDomain:   r.AppDomain,
 		Brand: themes.Brand{
 			Name:            r.Name,
 			PrimaryColor:    r.PrimaryColor,
@@ -87,6 +91,7 @@ func (r partnerRow) partner() Partner {
 			Language:        r.Language,
 			Offered:         offeredLanguages(r.Offered),
 			PoweredBy:       r.PoweredBy,
+			Words:           decodeWords(r.Words),
 			HasLogo:         r.HasLogo,
 		},
 		Hostnames:    []string{},
@@ -310,9 +315,31 @@ func (s *Store) UpdateBrand(ctx context.Context, partnerID string, b themes.Bran
 func writeBrand(ctx context.Context, ex sqlx.ExtContext, partnerID string, b themes.Brand) (sql.Result, error) {
 	return ex.ExecContext(ctx, ex.Rebind(`UPDATE partners SET brand_name = ?, brand_primary_color = ?,
 		brand_accent_color = ?, brand_background_color = ?, brand_text_color = ?, brand_font = ?,
-		brand_language = ?, brand_languages = ?, brand_powered_by = ? WHERE id = ?`),
+		brand_language = ?, brand_languages = ?, brand_powered_by = ?, brand_words = ? WHERE id = ?`),
 		b.Name, b.PrimaryColor, b.AccentColor, b.BackgroundColor, b.TextColor,
-		b.Font, b.Language, strings.Join(b.Offered, ","), b.PoweredBy, partnerID)
+		b.Font, b.Language, strings.Join(b.Offered, ","), b.PoweredBy, encodeWords(b.Words), partnerID)
+}
+
+// encodeWords is the stored form of a brand's wording: JSON, "" for none.
+func encodeWords(w map[string]map[string]string) string {
+	if len(w) == 0 {
+		return ""
+	}
+	j, _ := json.Marshal(w)
+	return string(j)
+}
+
+// decodeWords reads a stored wording; a row that does not parse (never
+// written by this package) reads as none rather than failing every page.
+func decodeWords(s string) map[string]map[string]string {
+	if s == "" {
+		return nil
+	}
+	var w map[string]map[string]string
+	if json.Unmarshal([]byte(s), &w) != nil {
+		return nil
+	}
+	return w
 }
 
 // SetHostnames replaces the hostnames a partner's console answers on. A

@@ -48,6 +48,10 @@ type Partner struct {
 	AllowedZones []string
 	// PrimaryHost is the host its other hosts redirect to; empty for none.
 	PrimaryHost string
+	// AppDomain is the domain its customers' applications are named under
+	// ("apps.acme.example"); empty for none, when they keep only the
+	// platform's names, which the portal does not show.
+	AppDomain string
 	// CreatedAt is when the partner was created, in UTC.
 	CreatedAt time.Time
 }

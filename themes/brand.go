@@ -53,6 +53,11 @@ type Brand struct {
 	Offered []string
 	// PoweredBy shows the "powered by <platform>" line when true.
 	PoweredBy bool
+	// Words are the partner's own wording, per language: message id →
+	// text, replacing the portal's text for that id ("applications" →
+	// "services", a product renamed). Which ids exist is the web layer's
+	// to check; see NormalizeWords for the shape kept.
+	Words map[string]map[string]string
 	// HasLogo reports that a logo is stored for the partner; the tenants
 	// package owns the bytes and sets this field when it loads a brand.
 	HasLogo bool
@@ -68,6 +73,7 @@ const (
 	FieldFont            = "font"
 	FieldLanguage        = "language"
 	FieldOffered         = "languages"
+	FieldWords           = "words"
 )
 
 // Message ids returned in FieldError.MessageID, translated by the web layer.
@@ -83,6 +89,16 @@ const (
 	MsgContrastLow     = "brand.contrast.low"
 	MsgContrastPrimary = "brand.contrast.primary"
 	MsgContrastAccent  = "brand.contrast.accent"
+	MsgWordsTooMany    = "brand.words.too_many"
+	MsgWordsTooLong    = "brand.words.too_long"
+	MsgWordsInvalid    = "brand.words.invalid"
+)
+
+// MaxWords is the most wording overrides a brand holds, all languages
+// together; MaxWordLength the longest override, in characters.
+const (
+	MaxWords      = 300
+	MaxWordLength = 300
 )
 
 // FieldError names one invalid brand field and the i18n message id that
@@ -251,6 +267,11 @@ func (b Brand) Normalize() (Brand, error) {
 	case !slices.Contains(out.Offered, b.Language):
 		errs = append(errs, FieldError{Field: FieldLanguage, MessageID: MsgLanguageOffered})
 	}
+	if words, fe := NormalizeWords(b.Words); fe != nil {
+		errs = append(errs, *fe)
+	} else {
+		out.Words = words
+	}
 	// WCAG AA: text (body text, and links in the primary colour) 4.5:1
 	// on the background; the accent, a control and highlight colour, 3:1.
 	// Text on the brand colours is black or white, whichever contrasts
@@ -274,6 +295,46 @@ func (b Brand) Normalize() (Brand, error) {
 	}
 	if len(errs) > 0 {
 		return Brand{}, errs
+	}
+	return out, nil
+}
+
+// NormalizeWords returns wording overrides in their stored form: texts
+// trimmed, empty ones dropped (an emptied override gives the portal's text
+// back), nil for none. It refuses an unknown language, an id or text that
+// is not printable, a text longer than MaxWordLength and more than MaxWords
+// overrides.
+func NormalizeWords(words map[string]map[string]string) (map[string]map[string]string, *FieldError) {
+	var out map[string]map[string]string
+	n := 0
+	for lang, byID := range words {
+		if !ValidLanguage(lang) {
+			return nil, &FieldError{Field: FieldWords, MessageID: MsgWordsInvalid}
+		}
+		for id, text := range byID {
+			text = strings.TrimSpace(text)
+			if text == "" {
+				continue
+			}
+			switch {
+			case id == "" || len(id) > 120 || !validName(id) || strings.ContainsAny(id, " \t"):
+				return nil, &FieldError{Field: FieldWords, MessageID: MsgWordsInvalid}
+			case !validName(text):
+				return nil, &FieldError{Field: FieldWords, MessageID: MsgWordsInvalid}
+			case utf8.RuneCountInString(text) > MaxWordLength:
+				return nil, &FieldError{Field: FieldWords, MessageID: MsgWordsTooLong}
+			}
+			if n++; n > MaxWords {
+				return nil, &FieldError{Field: FieldWords, MessageID: MsgWordsTooMany}
+			}
+			if out == nil {
+				out = map[string]map[string]string{}
+			}
+			if out[lang] == nil {
+				out[lang] = map[string]string{}
+			}
+			out[lang][id] = text
+		}
 	}
 	return out, nil
 }

@@ -100,12 +100,12 @@ func (h *Handler) Dashboard(c echo.Context) error {
 	var appRows []AppRow
 	for _, a := range apps {
 		appRows = append(appRows, AppRow{ID: a.ID, Name: a.Name, State: a.State, Zone: a.Zone,
-			Flavor: flavorRange(a.Instance), Runtime: a.Instance.Variant.Name})
+			Flavor: flavorRange(a.Instance), Runtime: runtimeName(ctx, a.Instance.Variant.Slug, a.Instance.Variant.Name)})
 	}
 	sort.Slice(appRows, func(i, j int) bool { return strings.ToLower(appRows[i].Name) < strings.ToLower(appRows[j].Name) })
 	var addonRows []AddonRow
 	for _, a := range addons {
-		addonRows = append(addonRows, AddonRow{ID: a.ID, Name: a.Name, Provider: providerName(words(ctx), a.Provider.ID, a.Provider.Name), Plan: a.Plan.Name, Zone: a.Region})
+		addonRows = append(addonRows, AddonRow{ID: a.ID, Name: a.Name, Provider: providerName(ctx, a.Provider.ID, a.Provider.Name), Plan: a.Plan.Name, Zone: a.Region})
 	}
 	sort.Slice(addonRows, func(i, j int) bool { return strings.ToLower(addonRows[i].Name) < strings.ToLower(addonRows[j].Name) })
 	vm := DashboardVM{Chrome: h.chrome(c, i18n.T(ctx, "console.title")), Organisation: s.customer.Name}

@@ -18,6 +18,7 @@ import (
 	"github.com/grisaille/grisaille/components"
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/web/i18n"
+	"github.com/grisaille/grisaille/whitelabel"
 )
 
 // opTag marks a platform resource with the portal operation that created
@@ -68,7 +69,7 @@ func (h *Handler) newAppVM(c echo.Context, s scope, form AppForm) NewAppVM {
 	vm := NewAppVM{Chrome: h.chrome(c, i18n.T(ctx, "app.new.title")), Form: form}
 	vm.Chrome.Widgets = true
 	for _, rt := range s.cat.Runtimes() {
-		vm.Runtimes = append(vm.Runtimes, Option{Value: rt.Variant.Slug, Label: rt.Variant.Name})
+		vm.Runtimes = append(vm.Runtimes, Option{Value: rt.Variant.Slug, Label: runtimeName(ctx, rt.Variant.Slug, rt.Variant.Name)})
 	}
 	slices.SortFunc(vm.Runtimes, func(a, b Option) int { return strings.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label)) })
 	vm.Zones = zoneOptions(ctx, s.cat, s.zones())
@@ -208,6 +209,9 @@ func (h *Handler) CreateApp(c echo.Context) error {
 		}
 		return "", nil
 	})
+	if err == nil {
+		err = h.nameApp(ctx, s, app, form.Name)
+	}
 	h.audit(c, "app.create", app, err)
 	if err != nil {
 		var ue *UserError
@@ -218,6 +222,16 @@ func (h *Handler) CreateApp(c echo.Context) error {
 	}
 	setFlash(c, "ok", "flash.app_created")
 	return c.Redirect(http.StatusSeeOther, "/console/apps/"+app)
+}
+
+// nameApp gives a new application its host under the partner's
+// applications' domain, if the partner has one. Adding it again is
+// harmless, so a retried create (same idempotency key) finishes the job.
+func (h *Handler) nameApp(ctx context.Context, s scope, app, name string) error {
+	if s.partner.AppDomain == "" {
+		return nil
+	}
+	return s.api.AddVhost(ctx, s.org(), app, whitelabel.AppHost(name, app, s.partner.AppDomain))
 }
 
 // createOnce runs a platform create at most once per idempotency key. It
@@ -301,7 +315,7 @@ func (h *Handler) appVM(c echo.Context, s scope) (AppVM, error) {
 	if err != nil {
 		return AppVM{}, err
 	}
-	return AppVM{Chrome: h.chrome(c, app.Name), App: app, Env: env, Deployments: deps}, nil
+	return AppVM{Chrome: h.chrome(c, app.Name), App: face(ctx).Application(app), Env: env, Deployments: deps}, nil
 }
 
 // appAction runs one state change on an application, records it in the

@@ -10,6 +10,7 @@ import (
 
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/web/i18n"
+	"github.com/grisaille/grisaille/whitelabel"
 )
 
 // DomainRow is one of the partner's domains on its domains page.
@@ -36,6 +37,12 @@ type DomainsVM struct {
 	// Form is the domain typed in the add form, kept on a refusal.
 	Form  string
 	Error string
+	// AppDomain is the domain applications are named under; AppForm what
+	// was typed in its form, kept on a refusal with AppError; AppEdge the
+	// CNAME target of its wildcard record ("" when the operator set none).
+	AppDomain, AppForm, AppError, AppEdge string
+	// AppExample is an application's host under AppForm.
+	AppExample string
 }
 
 // HostRow is one operator hostname and whether it is the primary host.
@@ -77,7 +84,11 @@ func (h *Handler) domainsVM(c echo.Context, p tenants.Partner) (DomainsVM, error
 	if err != nil {
 		return DomainsVM{}, err
 	}
-	vm := DomainsVM{Chrome: h.chrome(c, i18n.T(ctx, "domains.title")), Edge: h.cfg.Domains.EdgeFor(p)}
+	vm := DomainsVM{Chrome: h.chrome(c, i18n.T(ctx, "domains.title")), Edge: h.cfg.Domains.EdgeFor(p),
+		AppDomain: p.AppDomain, AppForm: p.AppDomain, AppEdge: h.cfg.AppEdgeHost}
+	if p.AppDomain != "" {
+		vm.AppExample = whitelabel.AppHost("shop", "app_example", p.AppDomain)
+	}
 	for _, n := range p.Hostnames {
 		vm.Operator = append(vm.Operator, HostRow{Name: n, Primary: p.PrimaryHost == n})
 	}
@@ -162,6 +173,29 @@ func (h *Handler) RemoveDomain(c echo.Context) error {
 		return err
 	}
 	setFlash(c, "ok", "flash.domain_removed")
+	return c.Redirect(http.StatusSeeOther, "/admin/domains")
+}
+
+// SetAppDomain sets the domain the partner's customers' applications are
+// named under; an empty field stops naming new ones.
+func (h *Handler) SetAppDomain(c echo.Context) error {
+	ctx := c.Request().Context()
+	p, _ := tenants.PartnerFrom(ctx)
+	domain := strings.TrimSpace(c.FormValue("app_domain"))
+	err := h.cfg.Tenants.SetAppDomain(ctx, p.ID, domain)
+	h.audit(c, "domain.apps", domain, err)
+	if id, ok := tenants.MessageID(err); ok {
+		vm, verr := h.domainsVM(c, p)
+		if verr != nil {
+			return verr
+		}
+		vm.AppForm, vm.AppError = domain, i18n.T(ctx, id, map[string]any{"Domain": domain})
+		return render(c, http.StatusBadRequest, domainsPage(vm))
+	}
+	if err != nil {
+		return err
+	}
+	setFlash(c, "ok", "flash.app_domain_saved")
 	return c.Redirect(http.StatusSeeOther, "/admin/domains")
 }
 

@@ -69,6 +69,8 @@ type Config struct {
 	// Domains checks the partners' domains' records, to its EdgeHost (a
 	// partner's first hostname when empty).
 	Domains *tenants.DomainChecker
+	// AppEdgeHost is the CNAME target of the partners' application domains.
+	AppEdgeHost string
 }
 
 // Handler serves every page. Build it with New.
@@ -78,6 +80,11 @@ type Handler struct {
 	catalogues catalogueCache
 	// pages keeps the page bodies many requests share.
 	pages renderedPages
+}
+
+// localizer translates into lang with partner p's wording.
+func (h *Handler) localizer(p tenants.Partner, lang string) *i18n.Localizer {
+	return h.cfg.Bundle.Localizer(lang).WithWords(p.Brand.Words[lang])
 }
 
 // New returns the page handlers.

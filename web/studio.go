@@ -14,6 +14,7 @@ import (
 	"github.com/grisaille/grisaille/components"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/web/i18n"
+	"github.com/grisaille/grisaille/whitelabel"
 )
 
 // DraftInfo is the partner's unpublished draft on the admin page.
@@ -186,6 +187,17 @@ func (h *Handler) PreviewBrand(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The draft's wording, in the preview's texts and the products' names.
+	loc := h.cfg.Bundle.Localizer(i18n.Lang(ctx)).WithWords(d.Brand.Words[i18n.Lang(ctx)])
+	ctx = i18n.WithLocalizer(ctx, loc)
+	f := whitelabel.From(ctx)
+	f.T = func(id string) string { return loc.T(id) }
+	ctx = whitelabel.WithFace(ctx, f)
+	c.SetRequest(c.Request().WithContext(ctx))
+	// The partner as its draft would make it, for the widget and pricing
+	// previews (their cache is keyed by the wording too).
+	drafted := p
+	drafted.Brand = d.Brand
 	ch := h.chrome(c, i18n.T(ctx, "studio.page."+page))
 	ch.BrandName, ch.HasLogo, ch.PoweredBy, ch.Languages = d.Brand.Name, d.Logo != nil, d.Brand.PoweredBy, d.Brand.Offered
 	ch.Preview = page
@@ -206,15 +218,15 @@ func (h *Handler) PreviewBrand(c echo.Context) error {
 			{ID: "preview-2", Name: i18n.T(ctx, "studio.sample.worker"), State: "STOPPED", Zone: "par", Flavor: "XS", Runtime: "Go"},
 		}, components.Pagination{})
 		vm.Addons = addonsTable(ctx, []AddonRow{{ID: "preview-3", Name: i18n.T(ctx, "studio.sample.database"),
-			Provider: providerName(words(ctx), "postgresql-addon", ""), Plan: "S", Zone: "par"}}, components.Pagination{})
+			Provider: providerName(ctx, "postgresql-addon", ""), Plan: "S", Zone: "par"}}, components.Pagination{})
 		return render(c, http.StatusOK, dashboardPage(vm))
 	}
 	if page == "widget" {
-		w, msg := h.widgetPreview(c, p, WidgetForm{Widget: widgetPriceTable})
+		w, msg := h.widgetPreview(c, drafted, WidgetForm{Widget: widgetPriceTable})
 		return render(c, http.StatusOK, previewWidgetPage(ch, w, msg))
 	}
 	// The pricing page, on the partner's public prices.
-	e, err := h.cachedCatalogue(ctx, widgetAudience{partner: p}, widgetQuery{Zone: firstZone(p.AllowedZones)}, i18n.Lang(ctx))
+	e, err := h.cachedCatalogue(ctx, widgetAudience{partner: drafted}, widgetQuery{Zone: firstZone(p.AllowedZones)}, i18n.Lang(ctx))
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"hash/fnv"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,6 +56,9 @@ func (h *Handler) WidgetCacheStats() (hits, misses uint64) {
 func catalogueKey(a widgetAudience, lang string, gen uint64, q widgetQuery) string {
 	parts := []string{a.partner.ID, strings.Join(a.partner.AllowedZones, ","), lang, q.Zone, q.Currency, q.Lang,
 		strconv.FormatUint(gen, 10)}
+	if w := a.partner.Brand.Words[lang]; len(w) > 0 {
+		parts = append(parts, wordsPrint(w))
+	}
 	if a.customer != nil {
 		parts = append(parts, a.customer.ID, strings.Join(a.customer.AllowedZones, ","))
 	}
@@ -122,4 +127,22 @@ func (r *renderedPages) render(ctx context.Context, key string, build func() tem
 	}
 	r.pages[key] = b.String()
 	return b.String(), nil
+}
+
+// wordsPrint is a digest of a partner's wording in one language, so that a
+// catalogue named in old words is not reused once they change.
+func wordsPrint(w map[string]string) string {
+	ids := make([]string, 0, len(w))
+	for id := range w {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	h := fnv.New64a()
+	for _, id := range ids {
+		h.Write([]byte(id))
+		h.Write([]byte{0})
+		h.Write([]byte(w[id]))
+		h.Write([]byte{0})
+	}
+	return strconv.FormatUint(h.Sum64(), 36)
 }

@@ -55,7 +55,7 @@ func (a appRow) state(now int64) string {
 // emulatorDomain is the domain of the emulated applications' hosts.
 const emulatorDomain = "paas.localhost"
 
-func (e *Emulator) appAPI(a appRow, env []platform.EnvVar) platform.Application {
+func (e *Emulator) appAPI(a appRow, env []platform.EnvVar, added []string) platform.Application {
 	in := e.cat.instanceByVariantID(a.InstanceType, a.InstanceVersion, a.VariantID)
 	var tags []string
 	if json.Unmarshal([]byte(a.Tags), &tags) != nil || tags == nil {
@@ -78,7 +78,7 @@ func (e *Emulator) appAPI(a appRow, env []platform.EnvVar) platform.Application 
 		Deployment: platform.AppDeployment{
 			Type: a.DeployType, URL: "git+ssh://git@" + push, HTTPURL: "https://" + push,
 		},
-		Vhosts:       a.vhosts(),
+		Vhosts:       a.vhosts(added),
 		State:        a.state(e.nowMS()),
 		Env:          env,
 		Tags:         tags,
@@ -86,16 +86,124 @@ func (e *Emulator) appAPI(a appRow, env []platform.EnvVar) platform.Application 
 	}
 }
 
-// vhosts are the application's domain names: one, made from its id.
-func (a appRow) vhosts() []platform.Vhost {
-	return []platform.Vhost{{FQDN: strings.ReplaceAll(a.ID, "_", "-") + ".apps." + emulatorDomain}}
+// vhosts are the application's domain names: the one made from its id,
+// then the added ones.
+func (a appRow) vhosts(added []string) []platform.Vhost {
+	out := []platform.Vhost{{FQDN: strings.ReplaceAll(a.ID, "_", "-") + ".apps." + emulatorDomain}}
+	for _, h := range added {
+		out = append(out, platform.Vhost{FQDN: h})
+	}
+	return out
+}
+
+// Domain is the domain of the hosts the emulator gives applications, as
+// the platform gives its own (the portal hides them from customers).
+const Domain = emulatorDomain
+
+// addedVhosts lists the names added to the applications of org (or to app
+// alone when it is not empty), by application.
+func (e *Emulator) addedVhosts(ctx context.Context, org, app string) (map[string][]string, error) {
+	var rows []struct {
+		AppID string `db:"app_id"`
+		FQDN  string `db:"fqdn"`
+	}
+	q, args := `SELECT v.app_id, v.fqdn FROM app_vhosts v JOIN applications a ON a.id = v.app_id WHERE a.org_id = ?`, []any{org}
+	if app != "" {
+		q, args = q+` AND v.app_id = ?`, append(args, app)
+	}
+	if err := e.db.SelectContext(ctx, &rows, e.q(q+` ORDER BY v.created_at, v.fqdn`), args...); err != nil {
+		return nil, fmt.Errorf("emulator: list domains: %w", err)
+	}
+	out := map[string][]string{}
+	for _, r := range rows {
+		out[r.AppID] = append(out[r.AppID], r.FQDN)
+	}
+	return out, nil
 }
 
 // handleVhosts lists an application's domain names [{fqdn}].
 func (e *Emulator) handleVhosts(w http.ResponseWriter, r *http.Request, acc account) {
-	if a, ok := e.ownedApp(w, r, acc); ok {
-		writeJSON(w, http.StatusOK, a.vhosts())
+	a, ok := e.ownedApp(w, r, acc)
+	if !ok {
+		return
 	}
+	added, err := e.addedVhosts(r.Context(), a.OrgID, a.ID)
+	if err != nil {
+		internalError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a.vhosts(added[a.ID]))
+}
+
+// handleAddVhost adds a domain name to an application. Adding a name the
+// application has is a success; a name of another application is refused,
+// as the platform refuses it.
+func (e *Emulator) handleAddVhost(w http.ResponseWriter, r *http.Request, acc account) {
+	a, ok := e.ownedApp(w, r, acc)
+	if !ok {
+		return
+	}
+	fqdn := strings.ToLower(strings.TrimSuffix(r.PathValue("fqdn"), "."))
+	if !validFQDN(fqdn) {
+		writeError(w, http.StatusBadRequest, "invalid domain name")
+		return
+	}
+	ctx := r.Context()
+	var owner string
+	err := e.withTx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &owner, e.q(`SELECT app_id FROM app_vhosts WHERE fqdn = ?`), fqdn)
+		if errors.Is(err, sql.ErrNoRows) {
+			owner = a.ID
+			_, err = tx.ExecContext(ctx, e.q(`INSERT INTO app_vhosts (fqdn, app_id, created_at) VALUES (?, ?, ?)`), fqdn, a.ID, e.nowMS())
+		}
+		return err
+	})
+	switch {
+	case err != nil:
+		internalError(w, err)
+	case owner != a.ID:
+		writeError(w, http.StatusConflict, "this domain is already used by another application")
+	default:
+		writeSuccess(w, "The domain has been added")
+	}
+}
+
+// handleRemoveVhost removes a domain name added to an application.
+func (e *Emulator) handleRemoveVhost(w http.ResponseWriter, r *http.Request, acc account) {
+	a, ok := e.ownedApp(w, r, acc)
+	if !ok {
+		return
+	}
+	fqdn := strings.ToLower(strings.TrimSuffix(r.PathValue("fqdn"), "."))
+	res, err := e.db.ExecContext(r.Context(), e.q(`DELETE FROM app_vhosts WHERE fqdn = ? AND app_id = ?`), fqdn, a.ID)
+	if err != nil {
+		internalError(w, err)
+		return
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		writeError(w, http.StatusNotFound, "domain not found")
+		return
+	}
+	writeSuccess(w, "The domain has been removed")
+}
+
+// validFQDN reports whether s is a lower-case DNS name of two labels or
+// more, each of letters, digits and inner hyphens.
+func validFQDN(s string) bool {
+	if len(s) > 253 || !strings.Contains(s, ".") {
+		return false
+	}
+	for _, l := range strings.Split(s, ".") {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, r := range l {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // handleFavouriteVhost answers 404, as the platform does for an application
@@ -148,9 +256,13 @@ func (e *Emulator) apps(ctx context.Context, org string) ([]platform.Application
 	for _, v := range vars {
 		envs[v.AppID] = append(envs[v.AppID], v.EnvVar)
 	}
+	added, err := e.addedVhosts(ctx, org, "")
+	if err != nil {
+		return nil, err
+	}
 	out := make([]platform.Application, 0, len(rows))
 	for _, a := range rows {
-		out = append(out, e.appAPI(a, envs[a.ID]))
+		out = append(out, e.appAPI(a, envs[a.ID], added[a.ID]))
 	}
 	return out, nil
 }
@@ -341,7 +453,12 @@ func (e *Emulator) respondApp(w http.ResponseWriter, ctx context.Context, org, i
 		internalError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, e.appAPI(a, env))
+	added, err := e.addedVhosts(ctx, org, a.ID)
+	if err != nil {
+		internalError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, e.appAPI(a, env, added[a.ID]))
 }
 
 func (e *Emulator) handleGetApp(w http.ResponseWriter, r *http.Request, acc account) {

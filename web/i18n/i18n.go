@@ -13,9 +13,11 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
+	"text/template"
 
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
@@ -35,6 +37,7 @@ type Bundle struct {
 	// matchers are the matchers of the sets of languages partners offer.
 	matchers sync.Map
 	ids      map[string]map[string]bool // language → message ids; read-only after NewBundle
+	texts    map[string]map[string]string // language → message id → source text; read-only
 }
 
 // NewBundle loads the embedded English and French messages.
@@ -42,8 +45,10 @@ func NewBundle() (*Bundle, error) {
 	b := goi18n.NewBundle(language.English)
 	b.RegisterUnmarshalFunc("json", json.Unmarshal)
 	ids := map[string]map[string]bool{}
+	texts := map[string]map[string]string{}
 	for _, lang := range Languages {
 		ids[lang] = map[string]bool{}
+		texts[lang] = map[string]string{}
 	}
 	// One file per language and area: "en.json", "grids.en.json", …, and
 	// the components' own words ("en.json" under components/locales).
@@ -82,9 +87,10 @@ func NewBundle() (*Bundle, error) {
 				return nil, fmt.Errorf("i18n: %s: message %q is defined twice", name, m.ID)
 			}
 			ids[lang][m.ID] = true
+			texts[lang][m.ID] = m.Other
 		}
 	}
-	return &Bundle{bundle: b, ids: ids}, nil
+	return &Bundle{bundle: b, ids: ids, texts: texts}, nil
 }
 
 // MessageIDs returns the message ids defined for lang.
@@ -92,6 +98,81 @@ func (b *Bundle) MessageIDs(lang string) map[string]bool {
 	out := make(map[string]bool, len(b.ids[lang]))
 	for id := range b.ids[lang] {
 		out[id] = true
+	}
+	return out
+}
+
+// Text returns the portal's own text of message id in lang (its template,
+// placeholders unfilled) and whether the id exists.
+func (b *Bundle) Text(lang, id string) (string, bool) {
+	t, ok := b.texts[lang][id]
+	return t, ok
+}
+
+// placeholder matches a template action of a message ("{{.Name}}").
+var placeholder = regexp.MustCompile(`{{[^}]*}}`)
+
+// WordError is a refused wording override: the message id and language at
+// fault and the message id of the reason, translated by the page.
+type WordError struct {
+	Lang, ID, Reason string
+	// Keep lists the placeholders the text must keep, for a reason of
+	// "words.placeholders".
+	Keep string
+}
+
+func (e *WordError) Error() string { return "i18n: word " + e.Lang + "/" + e.ID + ": " + e.Reason }
+
+// CheckWords holds a partner's wording overrides against the portal's
+// messages: every id must be one of the language's message ids, and an
+// override must keep exactly the message's placeholders ({{.Name}}), which
+// are the only template actions it may hold. It returns the first fault.
+func (b *Bundle) CheckWords(words map[string]map[string]string) error {
+	for _, lang := range Languages {
+		ids := make([]string, 0, len(words[lang]))
+		for id := range words[lang] {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			src, ok := b.texts[lang][id]
+			if !ok {
+				return &WordError{Lang: lang, ID: id, Reason: "words.unknown_id"}
+			}
+			want, got := placeholders(src), placeholders(words[lang][id])
+			if !slices.Equal(want, got) {
+				return &WordError{Lang: lang, ID: id, Reason: "words.placeholders", Keep: strings.Join(want, " ")}
+			}
+			if strings.Count(words[lang][id], "{{") != len(got) || strings.Count(words[lang][id], "}}") != len(got) {
+				return &WordError{Lang: lang, ID: id, Reason: "words.placeholders", Keep: strings.Join(want, " ")}
+			}
+		}
+	}
+	return nil
+}
+
+// placeholders lists a text's template actions, sorted and deduplicated.
+func placeholders(s string) []string {
+	out := placeholder.FindAllString(s, -1)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Search lists the message ids of lang whose id or text (the portal's, or
+// the override in words) contains q, case-insensitively, sorted by id, at
+// most limit of them.
+func (b *Bundle) Search(lang, q string, words map[string]string, limit int) []string {
+	q = strings.ToLower(strings.TrimSpace(q))
+	var out []string
+	for id, text := range b.texts[lang] {
+		if q == "" || strings.Contains(strings.ToLower(id), q) || strings.Contains(strings.ToLower(text), q) ||
+			strings.Contains(strings.ToLower(words[id]), q) {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	if len(out) > limit {
+		out = out[:limit]
 	}
 	return out
 }
@@ -162,8 +243,9 @@ func (b *Bundle) matcherOf(langs []string) language.Matcher {
 
 // Localizer translates into one language.
 type Localizer struct {
-	lang string
-	loc  *goi18n.Localizer
+	lang  string
+	loc   *goi18n.Localizer
+	words map[string]string // a partner's overrides
 }
 
 // Localizer returns a translator for lang (an unsupported language falls
@@ -175,6 +257,38 @@ func (b *Bundle) Localizer(lang string) *Localizer {
 	return &Localizer{lang: lang, loc: goi18n.NewLocalizer(b.bundle, lang)}
 }
 
+// WithWords returns a localizer that says a partner's wording (message id
+// → text, checked by CheckWords) in place of the portal's for those ids.
+// An override that does not parse as a template is ignored.
+func (l *Localizer) WithWords(words map[string]string) *Localizer {
+	if len(words) == 0 {
+		return l
+	}
+	return &Localizer{lang: l.lang, loc: l.loc, words: words}
+}
+
+// word is the partner's override of id filled with data, if it has one
+// that renders.
+func (l *Localizer) word(id string, data []map[string]any) (string, bool) {
+	text, ok := l.words[id]
+	if !ok || !strings.Contains(text, "{{") {
+		return text, ok
+	}
+	t, err := template.New(id).Option("missingkey=zero").Parse(text)
+	if err != nil {
+		return "", false
+	}
+	var d map[string]any
+	if len(data) > 0 {
+		d = data[0]
+	}
+	var sb strings.Builder
+	if t.Execute(&sb, d) != nil {
+		return "", false
+	}
+	return sb.String(), true
+}
+
 // Lang is the localizer's language code ("en" or "fr").
 func (l *Localizer) Lang() string { return l.lang }
 
@@ -182,6 +296,9 @@ func (l *Localizer) Lang() string { return l.lang }
 // renders as the id itself, so that a gap is visible rather than blank; the
 // completeness test keeps that from shipping.
 func (l *Localizer) T(id string, data ...map[string]any) string {
+	if s, ok := l.word(id, data); ok {
+		return s
+	}
 	cfg := &goi18n.LocalizeConfig{MessageID: id}
 	if len(data) > 0 {
 		cfg.TemplateData = data[0]
