@@ -15,8 +15,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"encoding/hex"
+	"encoding/json"
 	"strings"
 	"unicode"
 
@@ -334,7 +334,6 @@ func (f Face) present(v any) any {
 	}
 	return v
 }
-
 
 type ctxKey struct{}
 

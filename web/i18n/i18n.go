@@ -36,7 +36,7 @@ type Bundle struct {
 	bundle *goi18n.Bundle
 	// matchers are the matchers of the sets of languages partners offer.
 	matchers sync.Map
-	ids      map[string]map[string]bool // language → message ids; read-only after NewBundle
+	ids      map[string]map[string]bool   // language → message ids; read-only after NewBundle
 	texts    map[string]map[string]string // language → message id → source text; read-only
 }
 
