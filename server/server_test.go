@@ -135,6 +135,7 @@ func newApp(t testing.TB, opts ...func(*app)) *app {
 		Bundle: bundle, Logger: log, PlatformName: "Clever Cloud", Tokens: a.tokens, Keys: keys, Audit: a.audit,
 		Prices: a.prices, Grids: a.grids, PriceList: a.priceList, WidgetCacheTTL: a.widgetCacheTTL,
 		RequestTimeout: a.requestTimeout, TrustedProxies: a.trustedProxies, Metrics: a.metrics,
+		PlatformDomains: []string{"cleverapps.io", "clever-cloud.com", emulator.Domain},
 		Invoicing: invoicing.NewService(db, invoicing.EnginePricer(a.prices), a.store, invoicing.PlatformUsage(api, a.store), a.store,
 			invoicing.WithStripeURL(a.stripeURL), invoicing.WithLogger(log))})
 	a.srv = httptest.NewServer(h)

@@ -565,6 +565,10 @@ func (e *Emulator) handleDeleteApp(w http.ResponseWriter, r *http.Request, acc a
 		if _, err := e.closeUsage(ctx, tx, a.ID); err != nil {
 			return err
 		}
+		// Its added names are freed for another application.
+		if _, err := tx.ExecContext(ctx, e.q(`DELETE FROM app_vhosts WHERE app_id = ?`), a.ID); err != nil {
+			return fmt.Errorf("emulator: delete application: %w", err)
+		}
 		if _, err := tx.ExecContext(ctx, e.q(`DELETE FROM applications WHERE id = ?`), a.ID); err != nil {
 			return fmt.Errorf("emulator: delete application: %w", err)
 		}

@@ -677,3 +677,48 @@ func TestLogStreamContract(t *testing.T) {
 		e.wantErrorBody(t, "GET", path, "", nil, 401)
 	})
 }
+
+// TestVhostsContract: a name added to an application is listed with the
+// one it is given, answers 200 when added again, belongs to one
+// application only, is removed on request, and is freed when its
+// application is deleted.
+func TestVhostsContract(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	org := mustOrg(t, e.a, "Acme")
+	app := mustApp(t, e.a, org.ID, "shop")
+	other := mustApp(t, e.a, org.ID, "blog")
+	base := "/v2/organisations/" + org.ID + "/applications/"
+
+	if err := e.a.AddVhost(ctx, org.ID, app.ID, "Shop-1.Apps.Acme.example."); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.a.AddVhost(ctx, org.ID, app.ID, "shop-1.apps.acme.example"); err != nil {
+		t.Fatalf("adding a name again: %v", err)
+	}
+	var list []map[string]any
+	e.rawJSON(t, "GET", base+app.ID+"/vhosts", bearer(tokenA), nil, 200, &list)
+	if len(list) != 2 || list[1]["fqdn"] != "shop-1.apps.acme.example" {
+		t.Fatalf("vhosts: %v, want the given name then shop-1.apps.acme.example", list)
+	}
+	got, err := e.a.Application(ctx, org.ID, app.ID)
+	if err != nil || len(got.Vhosts) != 2 {
+		t.Fatalf("the application lists %v (err %v)", got.Vhosts, err)
+	}
+	wantIs(t, "another application's name", e.a.AddVhost(ctx, org.ID, other.ID, "shop-1.apps.acme.example"), platform.ErrConflict)
+	wantIs(t, "a malformed name", e.a.AddVhost(ctx, org.ID, app.ID, "not a name"), platform.ErrBadRequest)
+	orgB := mustOrg(t, e.b, "Beta")
+	wantIs(t, "another account's application", e.b.AddVhost(ctx, orgB.ID, app.ID, "x.beta.example"), platform.ErrNotFound)
+
+	var ok map[string]any
+	e.rawJSON(t, "DELETE", base+app.ID+"/vhosts/shop-1.apps.acme.example", bearer(tokenA), nil, 200, &ok)
+	e.wantErrorBody(t, "DELETE", base+app.ID+"/vhosts/shop-1.apps.acme.example", bearer(tokenA), nil, 404)
+
+	if err := e.a.AddVhost(ctx, org.ID, app.ID, "again.acme.example"); err != nil {
+		t.Fatal(err)
+	}
+	e.rawJSON(t, "DELETE", base+app.ID, bearer(tokenA), nil, 200, &ok)
+	if err := e.a.AddVhost(ctx, org.ID, other.ID, "again.acme.example"); err != nil {
+		t.Fatalf("a deleted application's name is not freed: %v", err)
+	}
+}

@@ -2,10 +2,12 @@ package i18n
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -194,5 +196,53 @@ func TestFormatting(t *testing.T) {
 				t.Errorf("got %q, want %q", tt.got, tt.want)
 			}
 		})
+	}
+}
+
+// TestWords: a partner's wording replaces the portal's texts it names,
+// keeps their placeholders, and is refused for an unknown id or a changed
+// placeholder.
+func TestWords(t *testing.T) {
+	b, err := NewBundle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := map[string]map[string]string{"en": {"console.apps": "Services", "footer.powered_by": "Runs on {{.Platform}}"}}
+	if err := b.CheckWords(good); err != nil {
+		t.Fatal(err)
+	}
+	l := b.Localizer("en").WithWords(good["en"])
+	if got := l.T("console.apps"); got != "Services" {
+		t.Fatalf("console.apps = %q", got)
+	}
+	if got := l.T("footer.powered_by", map[string]any{"Platform": "X"}); got != "Runs on X" {
+		t.Fatalf("footer.powered_by = %q", got)
+	}
+	if got := l.T("console.addons"); got != "Add-ons" {
+		t.Fatalf("a text the partner did not reword: %q", got)
+	}
+	if got := b.Localizer("fr").WithWords(nil).T("words.find"); got != "Trouver" {
+		t.Fatalf("French without wording: %q", got)
+	}
+	for name, words := range map[string]map[string]string{
+		"unknown id":          {"no.such": "x"},
+		"dropped placeholder": {"footer.powered_by": "Runs on us"},
+		"added placeholder":   {"footer.powered_by": "{{.Platform}} {{.Other}}"},
+		"template action":     {"console.apps": `{{printf "%s" "x"}}`},
+		"unbalanced braces":   {"footer.powered_by": "{{.Platform}} {{"},
+	} {
+		var we *WordError
+		if err := b.CheckWords(map[string]map[string]string{"en": words}); !errors.As(err, &we) {
+			t.Errorf("%s: %v, want a WordError", name, err)
+		}
+	}
+	if ids := b.Search("en", "applications", nil, 500); !slices.Contains(ids, "console.apps") {
+		t.Fatalf("searching “applications” misses console.apps: %v", ids)
+	}
+	if ids := b.Search("en", "services", good["en"], 500); !slices.Contains(ids, "console.apps") {
+		t.Fatal("searching the partner's own wording misses it")
+	}
+	if ids := b.Search("en", "", nil, 3); len(ids) != 3 {
+		t.Fatalf("the limit: %d ids", len(ids))
 	}
 }
