@@ -19,6 +19,14 @@ import (
 // partner's admin page does.
 func (a *app) customerToken(t *testing.T, slug, email string) string {
 	t.Helper()
+	return a.customerTokenWith(t, slug, email, tokens.OpOrgRead, tokens.OpAppRead, tokens.OpAppWrite, tokens.OpAppDeploy,
+		tokens.OpTokenRead, tokens.OpTokenWrite)
+}
+
+// customerTokenWith mints a token for the demo customer of a partner with
+// the operations ops.
+func (a *app) customerTokenWith(t *testing.T, slug, email string, ops ...string) string {
+	t.Helper()
 	ctx := context.Background()
 	p, err := a.store.PartnerBySlug(ctx, slug)
 	if err != nil {
@@ -34,8 +42,7 @@ func (a *app) customerToken(t *testing.T, slug, email string) string {
 	}
 	tok, _, err := a.tokens.MintSession(ctx, tokens.Principal{PartnerID: p.ID, CustomerID: cust.ID, UserID: u.ID},
 		tokens.Restriction{Organisation: cust.OrganisationID, Zones: cust.AllowedZones,
-			Operations: []string{tokens.OpOrgRead, tokens.OpAppRead, tokens.OpAppWrite, tokens.OpAppDeploy, tokens.OpTokenRead, tokens.OpTokenWrite},
-			ExpiresAt:  time.Now().Add(time.Hour).UTC().Truncate(time.Second)}, "test")
+			Operations: ops, ExpiresAt: time.Now().Add(time.Hour).UTC().Truncate(time.Second)}, "test")
 	if err != nil {
 		t.Fatal(err)
 	}

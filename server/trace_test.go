@@ -158,28 +158,8 @@ func TestNoTraceOfThePlatform(t *testing.T) {
 // operation.
 func (a *app) allOpsToken(t *testing.T, slug, email string) string {
 	t.Helper()
-	ctx := context.Background()
-	p, err := a.store.PartnerBySlug(ctx, slug)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := a.store.UserByEmail(ctx, p.ID, email)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cust, err := a.store.Customer(ctx, p.ID, u.CustomerID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, _, err := a.tokens.MintSession(ctx, tokens.Principal{PartnerID: p.ID, CustomerID: cust.ID, UserID: u.ID},
-		tokens.Restriction{Organisation: cust.OrganisationID, Zones: cust.AllowedZones,
-			Operations: []string{tokens.OpOrgRead, tokens.OpAppRead, tokens.OpAppWrite, tokens.OpAppDeploy,
-				tokens.OpAddonRead, tokens.OpAddonWrite, tokens.OpTokenRead, tokens.OpTokenWrite},
-			ExpiresAt: time.Now().Add(time.Hour).UTC().Truncate(time.Second)}, "trace")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
+	return a.customerTokenWith(t, slug, email, tokens.OpOrgRead, tokens.OpAppRead, tokens.OpAppWrite, tokens.OpAppDeploy,
+		tokens.OpAddonRead, tokens.OpAddonWrite, tokens.OpTokenRead, tokens.OpTokenWrite)
 }
 
 // apiAnswers calls every read of the compatible API on every object the
