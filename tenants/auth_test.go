@@ -3,7 +3,12 @@ package tenants
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
+	"image"
+	"image/color"
+	stdjpeg "image/jpeg"
+	stdpng "image/png"
 	"strings"
 	"sync"
 	"testing"
@@ -302,9 +307,10 @@ func TestLogo(t *testing.T) {
 	ctx := context.Background()
 	s := newTestStore(t)
 	a := mustPartner(t, s, "acme")
-	png := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 100)...)
-	jpeg := append([]byte("\xff\xd8\xff\xe0"), make([]byte, 100)...)
-	webp := append([]byte("RIFF\x00\x00\x00\x00WEBPVP8 "), make([]byte, 100)...)
+	png, jpeg := testImage(t, "png", 8, 8), testImage(t, "jpeg", 8, 8)
+	// A 1×1 lossless WebP (Go encodes none).
+	webp, _ := base64.StdEncoding.DecodeString("UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==")
+	polyglot := append(append([]byte(nil), png...), []byte("<script>alert(1)</script>")...)
 	svg := []byte(`<?xml version="1.0"?>` + "\n" + `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><defs><linearGradient id="g"/></defs><rect fill="url(#g)" width="10" height="10"/><use href="#g"/></svg>`)
 	tests := []struct {
 		name     string
@@ -315,7 +321,11 @@ func TestLogo(t *testing.T) {
 	}{
 		{"png", png, "image/png", LogoPNG, ""},
 		{"jpeg declared jpg", jpeg, "image/jpg", LogoJPEG, ""},
-		{"webp undeclared", webp, "", LogoWebP, ""},
+		{"webp undeclared", webp, "", LogoPNG, ""},
+		{"png with a payload after it", polyglot, "image/png", LogoPNG, ""},
+		{"png that does not decode", append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 100)...), "image/png", "", MsgLogoUndecodable},
+		{"jpeg that does not decode", append([]byte("\xff\xd8\xff\xe0"), make([]byte, 100)...), "", "", MsgLogoUndecodable},
+		{"too many pixels", testImage(t, "png", MaxLogoSide+1, 1), "image/png", "", MsgLogoTooManyPixels},
 		{"svg", svg, "image/svg+xml; charset=utf-8", LogoSVG, ""},
 		{"svg with BOM and comment", append([]byte("\xef\xbb\xbf<!-- logo -->"), svg[21:]...), "", LogoSVG, ""},
 		{"octet-stream declared", png, "application/octet-stream", LogoPNG, ""},
@@ -359,8 +369,19 @@ func TestLogo(t *testing.T) {
 				t.Fatalf("got %v, want nil", err)
 			}
 			data, ct, err := s.Logo(ctx, a.ID)
-			if err != nil || ct != tt.wantType || !bytes.Equal(data, tt.data) {
-				t.Errorf("got %d bytes of %q, %v; want %d bytes of %q", len(data), ct, err, len(tt.data), tt.wantType)
+			if err != nil || ct != tt.wantType {
+				t.Fatalf("got %d bytes of %q, %v; want %q", len(data), ct, err, tt.wantType)
+			}
+			if ct == LogoSVG && !bytes.Equal(data, tt.data) {
+				t.Errorf("an SVG was changed")
+			}
+			if ct != LogoSVG {
+				// Re-encoded: the same pixels, nothing else.
+				img, _, err := image.Decode(bytes.NewReader(data))
+				orig, _, oerr := image.Decode(bytes.NewReader(tt.data))
+				if err != nil || oerr != nil || img.Bounds() != orig.Bounds() || bytes.Contains(data, []byte("<script")) {
+					t.Errorf("the stored logo is not the upload's image alone (%v, %v)", err, oerr)
+				}
 			}
 		})
 	}
@@ -379,6 +400,26 @@ func TestLogo(t *testing.T) {
 	if err := s.SetLogo(ctx, "ptn_nope", png, ""); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown partner: got %v, want ErrNotFound", err)
 	}
+}
+
+// testImage encodes a w×h image in format ("png" or "jpeg").
+func testImage(t *testing.T, format string, w, h int) []byte {
+	t.Helper()
+	m := image.NewRGBA(image.Rect(0, 0, w, h))
+	for x := range w {
+		m.Set(x, 0, color.RGBA{uint8(x), 80, 200, 255})
+	}
+	var b bytes.Buffer
+	var err error
+	if format == "png" {
+		err = stdpng.Encode(&b, m)
+	} else {
+		err = stdjpeg.Encode(&b, m, nil)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
 
 // TestSessionCache checks that a cached session follows every change made

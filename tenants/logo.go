@@ -6,12 +6,16 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"image"
+	"image/jpeg"
+	"image/png"
 	"mime"
 	"regexp"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
+	_ "golang.org/x/image/webp" // decodes WebP logos
 )
 
 // MaxLogoSize is the largest logo accepted, in bytes (256 KiB).
@@ -40,11 +44,11 @@ func sniffLogo(data []byte) (string, error) {
 	case len(data) > MaxLogoSize:
 		return "", invalid("logo", MsgLogoTooLarge)
 	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")):
-		return LogoPNG, nil
+		return LogoPNG, checkRaster(data)
 	case bytes.HasPrefix(data, []byte("\xff\xd8\xff")):
-		return LogoJPEG, nil
+		return LogoJPEG, checkRaster(data)
 	case len(data) >= 12 && bytes.Equal(data[:4], []byte("RIFF")) && bytes.Equal(data[8:12], []byte("WEBP")):
-		return LogoWebP, nil
+		return LogoWebP, checkRaster(data)
 	}
 	text := bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	text = bytes.TrimSpace(text)
@@ -57,14 +61,77 @@ func sniffLogo(data []byte) (string, error) {
 	return LogoSVG, nil
 }
 
-// SetLogo validates and stores a partner's logo. The content type is
+// MaxLogoSide caps a raster logo's width and height, in pixels: its size
+// is read from its header before it is decoded, so that a small file
+// cannot claim gigabytes of pixels.
+const MaxLogoSide = 2048
+
+// checkRaster decodes a PNG, JPEG or WebP logo whole: a file that does not
+// decode, or whose sides exceed MaxLogoSide, is refused.
+func checkRaster(data []byte) error {
+	_, err := decodeRaster(data)
+	return err
+}
+
+func decodeRaster(data []byte) (image.Image, error) {
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, invalid("logo", MsgLogoUndecodable)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > MaxLogoSide || cfg.Height > MaxLogoSide {
+		return nil, invalid("logo", MsgLogoTooManyPixels)
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, invalid("logo", MsgLogoUndecodable)
+	}
+	return img, nil
+}
+
+// CleanLogo checks an uploaded logo as SetLogo does and returns what to
+// store: a raster image decoded and encoded again (PNG and WebP as PNG,
+// JPEG as JPEG), which keeps its pixels and drops everything else the file
+// carried (metadata, trailing bytes, another format hidden inside); an SVG
+// as it is, once its elements and attributes passed the allow-lists. Call
+// it once, on the upload: stored logos are checked, never re-encoded, so
+// that a version restored is the very logo published.
+func CleanLogo(data []byte, contentType string) ([]byte, string, error) {
+	sniffed, err := checkLogo(data, contentType)
+	if err != nil || sniffed == LogoSVG {
+		return data, sniffed, err
+	}
+	img, err := decodeRaster(data)
+	if err != nil {
+		return nil, "", err
+	}
+	var out bytes.Buffer
+	if sniffed == LogoJPEG {
+		err = jpeg.Encode(&out, img, &jpeg.Options{Quality: 92})
+	} else {
+		sniffed = LogoPNG
+		err = (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&out, img)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("tenants: re-encode logo: %w", err)
+	}
+	if out.Len() > MaxLogoSize {
+		return nil, "", invalid("logo", MsgLogoTooLarge)
+	}
+	return out.Bytes(), sniffed, nil
+}
+
+// SetLogo validates, cleans (CleanLogo) and stores a partner's logo. The content type is
 // sniffed from the bytes (PNG, JPEG, WebP or SVG without active content, at
 // most MaxLogoSize); a declared contentType other than "" or
 // "application/octet-stream" must agree with it. Serve the logo with
 // "X-Content-Type-Options: nosniff" and a "default-src 'none'; style-src
 // 'unsafe-inline'; sandbox" Content-Security-Policy.
 func (s *Store) SetLogo(ctx context.Context, partnerID string, data []byte, contentType string) error {
-	return s.afterTenantChange(ctx, s.inTx(ctx, "set logo", func(tx *sqlx.Tx) error { return s.setLogo(ctx, tx, partnerID, data, contentType) }))
+	clean, ctype, err := CleanLogo(data, contentType)
+	if err != nil {
+		return err
+	}
+	return s.afterTenantChange(ctx, s.inTx(ctx, "set logo", func(tx *sqlx.Tx) error { return s.setLogo(ctx, tx, partnerID, clean, ctype) }))
 }
 
 // setLogo is SetLogo inside the caller's transaction.

@@ -31,6 +31,8 @@ const (
 	MsgLogoTooLarge          = "logo.too_large"
 	MsgLogoTypeInvalid       = "logo.type.invalid"
 	MsgLogoUnsafe            = "logo.svg.unsafe"
+	MsgLogoUndecodable       = "logo.raster.invalid"
+	MsgLogoTooManyPixels     = "logo.raster.too_big"
 	MsgOperationKeyInvalid   = "operation.key.invalid"
 	MsgOperationKindInvalid  = "operation.kind.invalid"
 	MsgOperationConflict     = "operation.status.conflict"

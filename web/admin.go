@@ -156,7 +156,15 @@ func (h *Handler) SaveBrand(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		snap.Logo, snap.LogoContentType = data, fh.Header.Get("Content-Type")
+		clean, ctype, err := tenants.CleanLogo(data, fh.Header.Get("Content-Type"))
+		var ve *tenants.ValidationError
+		if errors.As(err, &ve) {
+			return refuse(http.StatusBadRequest, i18n.NewError(ve.MessageID))
+		}
+		if err != nil {
+			return err
+		}
+		snap.Logo, snap.LogoContentType = clean, ctype
 	}
 	snap.Brand = b
 	draft := c.FormValue("action") == "draft"
