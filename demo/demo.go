@@ -64,7 +64,8 @@ func Partners() []Partner {
 		{
 			Slug: "acme", Host: "acme.localhost", AppDomain: "apps.acme.localhost", StripeKey: "sk_test_AcmeDemo0000000000000000",
 			Brand: themes.Brand{Name: "Acme Cloud", PrimaryColor: "#c2410c", AccentColor: "#0f766e",
-				BackgroundColor: "#fffaf5", TextColor: "#1c1917", Font: "humanist", Language: "en", PoweredBy: true},
+				BackgroundColor: "#fffaf5", TextColor: "#1c1917", Font: "humanist", Language: "en", PoweredBy: true,
+				SupportURL: "mailto:support@acme.example", TermsURL: "https://acme.example/terms", PrivacyURL: "https://acme.example/privacy"},
 			Logo:  acmeLogo,
 			Zones: []string{"par", "rbx", "sgp"}, AdminEmail: "admin@acme.example",
 			CustomerName: "Roadrunner Labs", DevEmail: "dev@acme.example", DevName: "Wile E. Coyote",

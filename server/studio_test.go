@@ -36,7 +36,8 @@ func TestBrandStudio(t *testing.T) {
 	m.Set(1, 1, color.RGBA{200, 10, 10, 255})
 	_ = png.Encode(&img, m)
 	fields := url.Values{"_csrf": {c.csrf("/admin")}, "name": {"Acme Next"}, "primary": {"#5b21b6"}, "accent": {"#7c3aed"},
-		"background": {"#ffffff"}, "text": {"#111111"}, "font": {"serif"}, "language": {"en"}, "action": {"draft"}}
+		"background": {"#ffffff"}, "text": {"#111111"}, "font": {"serif"}, "language": {"en"}, "action": {"draft"},
+		"support_url": {"mailto:support@acme.example"}, "terms_url": {"https://acme.example/terms"}, "privacy_url": {"https://acme.example/privacy"}}
 	res, body := c.uploadAs("/admin/brand", "logo", fields, "logo.png", img.Bytes())
 	// What is stored is the upload re-encoded, its pixels and nothing else.
 	stored, _, err := tenants.CleanLogo(img.Bytes(), "image/png")
@@ -128,5 +129,49 @@ func TestBrandStudio(t *testing.T) {
 	}
 	if res, _ := c.do(http.MethodGet, "/admin/brand/preview/login", nil); res.StatusCode != http.StatusNotFound {
 		t.Fatalf("a refused draft was saved: %d", res.StatusCode)
+	}
+}
+
+// TestFooterLinks: the partner's support, terms and privacy links are in
+// every page's footer; a link that is not https (or mailto: for support)
+// is refused naming the field, with the rest of the form kept.
+func TestFooterLinks(t *testing.T) {
+	a := newApp(t)
+	c := a.client(t, "acme.localhost")
+	c.signIn("admin@acme.example")
+	_, login := a.client(t, "acme.localhost").do(http.MethodGet, "/login", nil)
+	for _, want := range []string{`href="mailto:support@acme.example"`, `href="https://acme.example/terms"`, `href="https://acme.example/privacy"`} {
+		if !strings.Contains(login, want) {
+			t.Fatalf("the demo's sign-in page lacks %s", want)
+		}
+	}
+	if _, g := a.client(t, "globex.localhost").do(http.MethodGet, "/login", nil); strings.Contains(g, `data-testid="footer-links"`) {
+		t.Fatal("globex, which has no links, shows a links list")
+	}
+	form := func(support, terms string) url.Values {
+		return url.Values{"_csrf": {c.csrf("/admin")}, "name": {"Acme Cloud"}, "primary": {"#c2410c"}, "accent": {"#0f766e"},
+			"background": {"#fffaf5"}, "text": {"#1c1917"}, "font": {"humanist"}, "language": {"en"}, "powered_by": {"on"},
+			"support_url": {support}, "terms_url": {terms}, "privacy_url": {""}, "action": {"publish"}}
+	}
+	for _, bad := range []struct{ support, terms, want string }{
+		{"javascript:alert(1)", "", "The support link must be an https:// address or a mailto: e-mail address."},
+		{"", "http://acme.example/terms", "The terms link must be an https:// address."},
+		{"", "https://user:pw@acme.example/", "The terms link must be an https:// address."},
+		{"mailto:a@b.example?cc=x@y.example", "", "The support link must be"},
+	} {
+		res, page := c.do(http.MethodPost, "/admin/brand", form(bad.support, bad.terms))
+		if res.StatusCode != http.StatusBadRequest || !strings.Contains(page, bad.want) || !strings.Contains(page, `value="Acme Cloud"`) {
+			t.Fatalf("support %q terms %q: %d, want 400 saying %q with the form kept", bad.support, bad.terms, res.StatusCode, bad.want)
+		}
+	}
+	if res, page := c.do(http.MethodPost, "/admin/brand", form("https://help.acme.example", "")); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save links: %d\n%s", res.StatusCode, page)
+	}
+	_, dash := a.client(t, "acme.localhost").do(http.MethodGet, "/login", nil)
+	if !strings.Contains(dash, `href="https://help.acme.example"`) || strings.Contains(dash, "acme.example/terms") {
+		t.Fatal("the footer does not show the links saved")
+	}
+	if _, admin := c.do(http.MethodGet, "/admin", nil); !strings.Contains(admin, "footer links") {
+		t.Fatal("the brand history does not say the footer links changed")
 	}
 }

@@ -40,7 +40,8 @@ type BrandVersion struct {
 	// RestoredFrom is the version a rollback republished; 0 otherwise.
 	RestoredFrom int
 	// Changed names what differs from the version before (the brand
-	// fields: "name", "colors", "font", "languages", "powered_by", "logo").
+	// fields: "name", "colors", "font", "languages", "powered_by", "words",
+	// "links", "logo").
 	Changed []string
 }
 
@@ -50,11 +51,13 @@ type brandJSON struct {
 	Offered                                                 []string
 	PoweredBy                                               bool
 	Words                                                   map[string]map[string]string `json:",omitempty"`
+	Support, Terms, Privacy                                 string                       `json:",omitempty"`
 }
 
 func encodeBrand(b themes.Brand) string {
 	j, _ := json.Marshal(brandJSON{Name: b.Name, Primary: b.PrimaryColor, Accent: b.AccentColor, Background: b.BackgroundColor,
-		Text: b.TextColor, Font: b.Font, Language: b.Language, Offered: b.Offered, PoweredBy: b.PoweredBy, Words: b.Words})
+		Text: b.TextColor, Font: b.Font, Language: b.Language, Offered: b.Offered, PoweredBy: b.PoweredBy, Words: b.Words,
+		Support: b.SupportURL, Terms: b.TermsURL, Privacy: b.PrivacyURL})
 	return string(j)
 }
 
@@ -64,7 +67,8 @@ func decodeBrand(s string, hasLogo bool) (themes.Brand, error) {
 		return themes.Brand{}, fmt.Errorf("tenants: stored brand: %w", err)
 	}
 	return themes.Brand{Name: j.Name, PrimaryColor: j.Primary, AccentColor: j.Accent, BackgroundColor: j.Background,
-		TextColor: j.Text, Font: j.Font, Language: j.Language, Offered: j.Offered, PoweredBy: j.PoweredBy, Words: j.Words, HasLogo: hasLogo}, nil
+		TextColor: j.Text, Font: j.Font, Language: j.Language, Offered: j.Offered, PoweredBy: j.PoweredBy, Words: j.Words,
+		SupportURL: j.Support, TermsURL: j.Terms, PrivacyURL: j.Privacy, HasLogo: hasLogo}, nil
 }
 
 // checkSnapshot validates a snapshot's brand and logo, returning the
@@ -307,6 +311,9 @@ func brandChanges(a, b BrandSnapshot) []string {
 	}
 	if encodeWords(x.Words) != encodeWords(y.Words) {
 		out = append(out, "words")
+	}
+	if x.SupportURL != y.SupportURL || x.TermsURL != y.TermsURL || x.PrivacyURL != y.PrivacyURL {
+		out = append(out, "links")
 	}
 	if !bytes.Equal(a.Logo, b.Logo) {
 		out = append(out, "logo")

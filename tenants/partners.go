@@ -54,6 +54,9 @@ type partnerRow struct {
 	Offered         string    `db:"brand_languages"`
 	PoweredBy       bool      `db:"brand_powered_by"`
 	Words           string    `db:"brand_words"`
+	SupportURL      string    `db:"brand_support_url"`
+	TermsURL        string    `db:"brand_terms_url"`
+	PrivacyURL      string    `db:"brand_privacy_url"`
 	AppDomain       string    `db:"app_domain"`
 	HasLogo         bool      `db:"has_logo"`
 	PrimaryHost     string    `db:"primary_host"`
@@ -63,7 +66,7 @@ type partnerRow struct {
 // partnerColumns selects a partnerRow from partners aliased p.
 const partnerColumns = `p.id, p.slug, p.brand_name, p.brand_primary_color, p.brand_accent_color,
 	p.brand_background_color, p.brand_text_color, p.brand_font, p.brand_language, p.brand_languages, p.brand_powered_by,
-	p.brand_words, p.app_domain, p.primary_host, p.created_at, EXISTS (SELECT 1 FROM partner_logos l WHERE l.partner_id = p.id) AS has_logo`
+	p.brand_words, p.brand_support_url, p.brand_terms_url, p.brand_privacy_url, p.app_domain, p.primary_host, p.created_at, EXISTS (SELECT 1 FROM partner_logos l WHERE l.partner_id = p.id) AS has_logo`
 
 // offeredLanguages reads a partner's stored languages: every language when
 // none is stored.
@@ -92,6 +95,9 @@ func (r partnerRow) partner() Partner {
 			Offered:         offeredLanguages(r.Offered),
 			PoweredBy:       r.PoweredBy,
 			Words:           decodeWords(r.Words),
+			SupportURL:      r.SupportURL,
+			TermsURL:        r.TermsURL,
+			PrivacyURL:      r.PrivacyURL,
 			HasLogo:         r.HasLogo,
 		},
 		Hostnames:    []string{},
@@ -180,6 +186,10 @@ func (s *Store) createPartner(ctx context.Context, tx *sqlx.Tx, pc PartnerCreate
 		return Partner{}, duplicate("slug", MsgSlugTaken)
 	}
 	if err != nil {
+		return Partner{}, fmt.Errorf("tenants: create partner: %w", err)
+	}
+	// The rest of the brand (wording, links), written as every update does.
+	if _, err := writeBrand(ctx, tx, id, brand); err != nil {
 		return Partner{}, fmt.Errorf("tenants: create partner: %w", err)
 	}
 	if err := insertHostnames(ctx, tx, id, hosts); err != nil {
@@ -315,9 +325,11 @@ func (s *Store) UpdateBrand(ctx context.Context, partnerID string, b themes.Bran
 func writeBrand(ctx context.Context, ex sqlx.ExtContext, partnerID string, b themes.Brand) (sql.Result, error) {
 	return ex.ExecContext(ctx, ex.Rebind(`UPDATE partners SET brand_name = ?, brand_primary_color = ?,
 		brand_accent_color = ?, brand_background_color = ?, brand_text_color = ?, brand_font = ?,
-		brand_language = ?, brand_languages = ?, brand_powered_by = ?, brand_words = ? WHERE id = ?`),
+		brand_language = ?, brand_languages = ?, brand_powered_by = ?, brand_words = ?,
+		brand_support_url = ?, brand_terms_url = ?, brand_privacy_url = ? WHERE id = ?`),
 		b.Name, b.PrimaryColor, b.AccentColor, b.BackgroundColor, b.TextColor,
-		b.Font, b.Language, strings.Join(b.Offered, ","), b.PoweredBy, encodeWords(b.Words), partnerID)
+		b.Font, b.Language, strings.Join(b.Offered, ","), b.PoweredBy, encodeWords(b.Words),
+		b.SupportURL, b.TermsURL, b.PrivacyURL, partnerID)
 }
 
 // encodeWords is the stored form of a brand's wording: JSON, "" for none.

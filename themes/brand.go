@@ -10,6 +10,8 @@ package themes
 
 import (
 	"math"
+	"net/mail"
+	"net/url"
 	"slices"
 	"strings"
 	"unicode"
@@ -58,6 +60,9 @@ type Brand struct {
 	// "services", a product renamed). Which ids exist is the web layer's
 	// to check; see NormalizeWords for the shape kept.
 	Words map[string]map[string]string
+	// SupportURL, TermsURL and PrivacyURL are the links of the pages'
+	// footer: https URLs ("" for none); support may be a mailto: address.
+	SupportURL, TermsURL, PrivacyURL string
 	// HasLogo reports that a logo is stored for the partner; the tenants
 	// package owns the bytes and sets this field when it loads a brand.
 	HasLogo bool
@@ -74,6 +79,9 @@ const (
 	FieldLanguage        = "language"
 	FieldOffered         = "languages"
 	FieldWords           = "words"
+	FieldSupportURL      = "support_url"
+	FieldTermsURL        = "terms_url"
+	FieldPrivacyURL      = "privacy_url"
 )
 
 // Message ids returned in FieldError.MessageID, translated by the web layer.
@@ -92,7 +100,13 @@ const (
 	MsgWordsTooMany    = "brand.words.too_many"
 	MsgWordsTooLong    = "brand.words.too_long"
 	MsgWordsInvalid    = "brand.words.invalid"
+	MsgSupportURL      = "brand.support_url.invalid"
+	MsgTermsURL        = "brand.terms_url.invalid"
+	MsgPrivacyURL      = "brand.privacy_url.invalid"
 )
+
+// MaxLinkLength is the longest footer link accepted.
+const MaxLinkLength = 300
 
 // MaxWords is the most wording overrides a brand holds, all languages
 // together; MaxWordLength the longest override, in characters.
@@ -267,6 +281,23 @@ func (b Brand) Normalize() (Brand, error) {
 	case !slices.Contains(out.Offered, b.Language):
 		errs = append(errs, FieldError{Field: FieldLanguage, MessageID: MsgLanguageOffered})
 	}
+	for _, l := range []struct {
+		in        string
+		out       *string
+		field, id string
+		mailto    bool
+	}{
+		{b.SupportURL, &out.SupportURL, FieldSupportURL, MsgSupportURL, true},
+		{b.TermsURL, &out.TermsURL, FieldTermsURL, MsgTermsURL, false},
+		{b.PrivacyURL, &out.PrivacyURL, FieldPrivacyURL, MsgPrivacyURL, false},
+	} {
+		link, ok := NormalizeLink(l.in, l.mailto)
+		if !ok {
+			errs = append(errs, FieldError{Field: l.field, MessageID: l.id})
+			continue
+		}
+		*l.out = link
+	}
 	if words, fe := NormalizeWords(b.Words); fe != nil {
 		errs = append(errs, *fe)
 	} else {
@@ -297,6 +328,39 @@ func (b Brand) Normalize() (Brand, error) {
 		return Brand{}, errs
 	}
 	return out, nil
+}
+
+// NormalizeLink returns a footer link in its stored form, and whether it
+// is acceptable: "" (none), or an absolute https URL with a host and no
+// user information, or, when mailto is set, a mailto: address; at most
+// MaxLinkLength characters, printable.
+func NormalizeLink(s string, mailto bool) (string, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", true
+	}
+	if len(s) > MaxLinkLength || !validName(s) || strings.ContainsAny(s, " \t<>\"'`\\") {
+		return "", false
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "", false
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		if u.Host == "" || u.User != nil || u.Opaque != "" {
+			return "", false
+		}
+		u.Scheme = "https"
+		return u.String(), true
+	case "mailto":
+		addr, err := mail.ParseAddress(u.Opaque)
+		if !mailto || err != nil || addr.Address != u.Opaque || u.RawQuery != "" || u.Fragment != "" {
+			return "", false
+		}
+		return "mailto:" + addr.Address, true
+	}
+	return "", false
 }
 
 // NormalizeWords returns wording overrides in their stored form: texts

@@ -125,6 +125,9 @@ func (h *Handler) SaveBrand(c echo.Context) error {
 		}
 	}
 	b.PoweredBy = c.FormValue("powered_by") == "on"
+	b.SupportURL = c.FormValue("support_url")
+	b.TermsURL = c.FormValue("terms_url")
+	b.PrivacyURL = c.FormValue("privacy_url")
 	refuse := func(status int, msg *i18n.Error) error {
 		vm, err := h.adminVM(c, p)
 		if err != nil {

@@ -138,7 +138,10 @@ type Chrome struct {
 	HasLogo      bool
 	PoweredBy    bool
 	PlatformName string
-	User         *tenants.User
+	// SupportURL, TermsURL and PrivacyURL are the partner's footer links
+	// (checked by themes.NormalizeLink), "" for none.
+	SupportURL, TermsURL, PrivacyURL string
+	User                             *tenants.User
 	CSRF         string
 	Lang         string
 	// Languages are the languages the partner offers: the switch lists
@@ -173,6 +176,9 @@ func (h *Handler) chrome(c echo.Context, title string) Chrome {
 		HasLogo:      p.Brand.HasLogo,
 		PoweredBy:    p.Brand.PoweredBy,
 		PlatformName: h.cfg.PlatformName,
+		SupportURL:   p.Brand.SupportURL,
+		TermsURL:     p.Brand.TermsURL,
+		PrivacyURL:   p.Brand.PrivacyURL,
 		Lang:         i18n.Lang(ctx),
 		Languages:    p.Brand.Offered,
 		Path:         c.Request().URL.Path,

@@ -200,6 +200,7 @@ func (h *Handler) PreviewBrand(c echo.Context) error {
 	drafted.Brand = d.Brand
 	ch := h.chrome(c, i18n.T(ctx, "studio.page."+page))
 	ch.BrandName, ch.HasLogo, ch.PoweredBy, ch.Languages = d.Brand.Name, d.Logo != nil, d.Brand.PoweredBy, d.Brand.Offered
+	ch.SupportURL, ch.TermsURL, ch.PrivacyURL = d.Brand.SupportURL, d.Brand.TermsURL, d.Brand.PrivacyURL
 	ch.Preview = page
 	// The preview shows what a customer sees: a customer's menu on the
 	// signed-in pages, none on the sign-in page.
