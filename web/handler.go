@@ -138,10 +138,7 @@ type Chrome struct {
 	HasLogo      bool
 	PoweredBy    bool
 	PlatformName string
-	// SupportURL, TermsURL and PrivacyURL are the partner's footer links
-	// (checked by themes.NormalizeLink), "" for none.
-	SupportURL, TermsURL, PrivacyURL string
-	User                             *tenants.User
+	User         *tenants.User
 	CSRF         string
 	Lang         string
 	// Languages are the languages the partner offers: the switch lists
@@ -158,6 +155,10 @@ type Chrome struct {
 	// Preview is the page of the brand studio's preview shown ("login",
 	// …): the frame shows the draft brand and the preview's bar.
 	Preview string
+
+	// SupportURL, TermsURL and PrivacyURL are the partner's footer links
+	// (checked by themes.NormalizeLink), "" for none.
+	SupportURL, TermsURL, PrivacyURL string
 }
 
 // Flash is a one-time message shown on the next page.
