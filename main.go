@@ -54,6 +54,7 @@ Usage:
   grisaille emulator [flags]   run the platform emulator alone
   grisaille token SUBCOMMAND   mint, attenuate, inspect and revoke tokens
   grisaille invoice run        invoice every customer for a month through Stripe
+  grisaille partner SUBCOMMAND list, suspend and resume partners
 
 Run "grisaille COMMAND -h" for a command's flags. Every flag can also be set
 through the environment variable named after it: --platform-url reads
@@ -85,6 +86,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return tokenCommand(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "invoice":
 		return invoiceCommand(ctx, args[1:], stdout, stderr)
+	case "partner":
+		return partnerCommand(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

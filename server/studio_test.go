@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"image/color"
 	"image/png"
@@ -173,5 +174,40 @@ func TestFooterLinks(t *testing.T) {
 	}
 	if _, admin := c.do(http.MethodGet, "/admin", nil); !strings.Contains(admin, "footer links") {
 		t.Fatal("the brand history does not say the footer links changed")
+	}
+}
+
+// TestSuspendedPartner: a partner the operator suspends is served on none
+// of its hosts (pages, API, widgets) while the others keep serving, and
+// serves again, signed-in sessions included, once resumed.
+func TestSuspendedPartner(t *testing.T) {
+	a := newApp(t)
+	ctx := context.Background()
+	acme, err := a.store.PartnerBySlug(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := a.client(t, "acme.localhost")
+	c.signIn("dev@acme.example")
+	tok := a.allOpsToken(t, "acme", "dev@acme.example")
+	if err := a.store.SuspendPartner(ctx, acme.ID, "unpaid"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/login", "/console", "/widgets/v1/catalogue", "/theme.css"} {
+		if res, body := c.do(http.MethodGet, p, nil); res.StatusCode != http.StatusNotFound || strings.Contains(body, "Acme") {
+			t.Errorf("suspended acme %s: %d", p, res.StatusCode)
+		}
+	}
+	if st, _, _ := a.api(t, "acme.localhost", http.MethodGet, "/v2/summary", tok, nil); st != http.StatusNotFound {
+		t.Errorf("suspended acme's API: %d, want 404", st)
+	}
+	if res, _ := a.client(t, "globex.localhost").do(http.MethodGet, "/login", nil); res.StatusCode != http.StatusOK {
+		t.Errorf("globex stopped serving: %d", res.StatusCode)
+	}
+	if err := a.store.ResumePartner(ctx, acme.ID); err != nil {
+		t.Fatal(err)
+	}
+	if res, body := c.do(http.MethodGet, "/console", nil); res.StatusCode != http.StatusOK || !strings.Contains(body, "Acme Cloud") {
+		t.Errorf("resumed acme's console: %d", res.StatusCode)
 	}
 }

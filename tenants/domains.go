@@ -310,7 +310,7 @@ func (s *Store) SetAppDomain(ctx context.Context, partnerID, domain string) erro
 
 // partnerByHostCond selects the partner of a host given twice: one of its
 // operator hostnames, or a domain of its that serves.
-const partnerByHostCond = `p.id IN (SELECT h.partner_id FROM partner_hostnames h WHERE h.hostname = ?
+const partnerByHostCond = `p.suspended_at IS NULL AND p.id IN (SELECT h.partner_id FROM partner_hostnames h WHERE h.hostname = ?
 	UNION SELECT d.partner_id FROM partner_domains d WHERE d.domain = ? AND d.verified_at IS NOT NULL AND d.removed_at IS NULL)`
 
 // Resolver is what the domain checks ask of DNS; *net.Resolver is one.

@@ -42,31 +42,33 @@ var slugPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$`)
 
 // partnerRow is a partners row as selected by partnerColumns.
 type partnerRow struct {
-	ID              string    `db:"id"`
-	Slug            string    `db:"slug"`
-	Name            string    `db:"brand_name"`
-	PrimaryColor    string    `db:"brand_primary_color"`
-	AccentColor     string    `db:"brand_accent_color"`
-	BackgroundColor string    `db:"brand_background_color"`
-	TextColor       string    `db:"brand_text_color"`
-	Font            string    `db:"brand_font"`
-	Language        string    `db:"brand_language"`
-	Offered         string    `db:"brand_languages"`
-	PoweredBy       bool      `db:"brand_powered_by"`
-	Words           string    `db:"brand_words"`
-	SupportURL      string    `db:"brand_support_url"`
-	TermsURL        string    `db:"brand_terms_url"`
-	PrivacyURL      string    `db:"brand_privacy_url"`
-	AppDomain       string    `db:"app_domain"`
-	HasLogo         bool      `db:"has_logo"`
-	PrimaryHost     string    `db:"primary_host"`
-	CreatedAt       time.Time `db:"created_at"`
+	ID              string       `db:"id"`
+	Slug            string       `db:"slug"`
+	Name            string       `db:"brand_name"`
+	PrimaryColor    string       `db:"brand_primary_color"`
+	AccentColor     string       `db:"brand_accent_color"`
+	BackgroundColor string       `db:"brand_background_color"`
+	TextColor       string       `db:"brand_text_color"`
+	Font            string       `db:"brand_font"`
+	Language        string       `db:"brand_language"`
+	Offered         string       `db:"brand_languages"`
+	PoweredBy       bool         `db:"brand_powered_by"`
+	Words           string       `db:"brand_words"`
+	SupportURL      string       `db:"brand_support_url"`
+	TermsURL        string       `db:"brand_terms_url"`
+	PrivacyURL      string       `db:"brand_privacy_url"`
+	AppDomain       string       `db:"app_domain"`
+	HasLogo         bool         `db:"has_logo"`
+	PrimaryHost     string       `db:"primary_host"`
+	CreatedAt       time.Time    `db:"created_at"`
+	SuspendedAt     sql.NullTime `db:"suspended_at"`
+	SuspendedWhy    string       `db:"suspended_why"`
 }
 
 // partnerColumns selects a partnerRow from partners aliased p.
 const partnerColumns = `p.id, p.slug, p.brand_name, p.brand_primary_color, p.brand_accent_color,
 	p.brand_background_color, p.brand_text_color, p.brand_font, p.brand_language, p.brand_languages, p.brand_powered_by,
-	p.brand_words, p.brand_support_url, p.brand_terms_url, p.brand_privacy_url, p.app_domain, p.primary_host, p.created_at, EXISTS (SELECT 1 FROM partner_logos l WHERE l.partner_id = p.id) AS has_logo`
+	p.brand_words, p.brand_support_url, p.brand_terms_url, p.brand_privacy_url, p.app_domain, p.primary_host, p.created_at, p.suspended_at, p.suspended_why, EXISTS (SELECT 1 FROM partner_logos l WHERE l.partner_id = p.id) AS has_logo`
 
 // offeredLanguages reads a partner's stored languages: every language when
 // none is stored.
@@ -103,6 +105,8 @@ func (r partnerRow) partner() Partner {
 		Hostnames:    []string{},
 		AllowedZones: []string{},
 		CreatedAt:    utc(r.CreatedAt),
+		SuspendedWhy: r.SuspendedWhy,
+		SuspendedAt:  nullTime(r.SuspendedAt),
 	}
 }
 
@@ -232,6 +236,27 @@ func insertHostnames(ctx context.Context, tx *sqlx.Tx, partnerID string, hosts [
 // Partner returns the partner with the given id.
 func (s *Store) Partner(ctx context.Context, id string) (Partner, error) {
 	return s.cachedPartnerWhere(ctx, "id:"+id, `p.id = ?`, id)
+}
+
+// SuspendPartner stops every host and domain of a partner from serving it
+// (pages, API, widgets, new certificates), keeping all its data, with the
+// operator's reason. Suspending a suspended partner changes nothing.
+func (s *Store) SuspendPartner(ctx context.Context, partnerID, why string) error {
+	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE partners SET suspended_at = COALESCE(suspended_at, ?), suspended_why = ? WHERE id = ?`),
+		s.timestamp(), strings.TrimSpace(why), partnerID)
+	if err != nil {
+		err = fmt.Errorf("tenants: suspend partner: %w", err)
+	}
+	return s.afterTenantChange(ctx, err)
+}
+
+// ResumePartner makes a suspended partner serve again.
+func (s *Store) ResumePartner(ctx context.Context, partnerID string) error {
+	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE partners SET suspended_at = NULL, suspended_why = '' WHERE id = ?`), partnerID)
+	if err != nil {
+		err = fmt.Errorf("tenants: resume partner: %w", err)
+	}
+	return s.afterTenantChange(ctx, err)
 }
 
 // PartnerBySlug returns the partner with the given slug.

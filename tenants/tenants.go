@@ -54,6 +54,10 @@ type Partner struct {
 	AppDomain string
 	// CreatedAt is when the partner was created, in UTC.
 	CreatedAt time.Time
+	// SuspendedAt is when the operator suspended the partner (zero for an
+	// active one), with the reason given: none of its hosts serve it then.
+	SuspendedAt  time.Time
+	SuspendedWhy string
 }
 
 // Customer is a partner's client, bound to one platform organisation.

@@ -92,3 +92,36 @@ func TestAppDomain(t *testing.T) {
 		t.Fatalf("globex has app domain %q", g.AppDomain)
 	}
 }
+
+// TestSuspendPartner: a suspended partner's hosts and verified domains
+// serve nobody, other partners keep serving, and resuming serves again.
+func TestSuspendPartner(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t)
+	acme, globex := mustPartner(t, s, "acme"), mustPartner(t, s, "globex")
+	if _, err := s.PartnerByHost(ctx, "console.acme.example"); err != nil {
+		t.Fatal(err) // cached now: the suspension must reach the cache too
+	}
+	if err := s.SuspendPartner(ctx, acme.ID, "unpaid invoices"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PartnerByHost(ctx, "console.acme.example"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a suspended partner's host: %v, want ErrNotFound", err)
+	}
+	p, err := s.Partner(ctx, acme.ID)
+	if err != nil || p.SuspendedAt.IsZero() || p.SuspendedWhy != "unpaid invoices" {
+		t.Fatalf("the suspended partner reads %v %q (err %v)", p.SuspendedAt, p.SuspendedWhy, err)
+	}
+	if _, err := s.PartnerByHost(ctx, "console.globex.example"); err != nil {
+		t.Fatalf("another partner stopped serving: %v", err)
+	}
+	if err := s.SetPrimaryHost(ctx, globex.ID, "console.acme.example"); err == nil {
+		t.Fatal("another partner took a suspended partner's host")
+	}
+	if err := s.ResumePartner(ctx, acme.ID); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := s.PartnerByHost(ctx, "console.acme.example"); err != nil || !p.SuspendedAt.IsZero() {
+		t.Fatalf("a resumed partner's host: %v, %v", p.SuspendedAt, err)
+	}
+}
