@@ -211,3 +211,69 @@ func TestSuspendedPartner(t *testing.T) {
 		t.Errorf("resumed acme's console: %d", res.StatusCode)
 	}
 }
+
+// TestBrandIcon: the icon is the browser tab's favicon, drafted, previewed,
+// published and rolled back with the rest of the brand; without one the
+// logo serves.
+func TestBrandIcon(t *testing.T) {
+	a := newApp(t)
+	c := a.client(t, "acme.localhost")
+	c.signIn("admin@acme.example")
+	visitor := a.client(t, "acme.localhost")
+	favicon := func(page string) string {
+		return regexpFind(t, page, `<link rel="icon" href="([^"]+)"`)
+	}
+	if _, login := visitor.do(http.MethodGet, "/login", nil); favicon(login) != "/brand/logo" {
+		t.Fatalf("without an icon the favicon is %q, want the logo", favicon(login))
+	}
+	var img bytes.Buffer
+	m := image.NewRGBA(image.Rect(0, 0, 32, 32))
+	m.Set(3, 3, color.RGBA{10, 200, 10, 255})
+	_ = png.Encode(&img, m)
+	fields := url.Values{"_csrf": {c.csrf("/admin")}, "name": {"Acme Cloud"}, "primary": {"#c2410c"}, "accent": {"#0f766e"},
+		"background": {"#fffaf5"}, "text": {"#1c1917"}, "font": {"humanist"}, "language": {"en"}, "powered_by": {"on"},
+		"support_url": {"mailto:support@acme.example"}, "terms_url": {"https://acme.example/terms"},
+		"privacy_url": {"https://acme.example/privacy"}, "action": {"draft"}}
+	if res, body := c.uploadAs("/admin/brand", "icon", fields, "icon.png", img.Bytes()); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save the icon as a draft: %d\n%s", res.StatusCode, body)
+	}
+	if _, login := visitor.do(http.MethodGet, "/login", nil); favicon(login) != "/brand/logo" {
+		t.Fatal("a drafted icon reached the customers")
+	}
+	if _, preview := c.do(http.MethodGet, "/admin/brand/preview/login", nil); favicon(preview) != "/admin/brand/draft-icon" {
+		t.Fatalf("the preview's favicon is %q", favicon(preview))
+	}
+	if res, _ := c.do(http.MethodGet, "/admin/brand/draft-icon", nil); res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "image/png" {
+		t.Fatalf("the draft's icon: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	if res, _ := c.do(http.MethodPost, "/admin/brand/publish", url.Values{"_csrf": {c.csrf("/admin")}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("publish: %d", res.StatusCode)
+	}
+	_, login := visitor.do(http.MethodGet, "/login", nil)
+	res, icon := visitor.do(http.MethodGet, favicon(login), nil)
+	if favicon(login) != "/brand/icon" || res.StatusCode != http.StatusOK || !strings.Contains(res.Header.Get("Content-Security-Policy"), "sandbox") {
+		t.Fatalf("the published favicon %q: %d", favicon(login), res.StatusCode)
+	}
+	if got, err := png.Decode(strings.NewReader(icon)); err != nil || got.Bounds() != m.Bounds() {
+		t.Fatalf("the icon served is not the one uploaded: %v", err)
+	}
+	if _, admin := c.do(http.MethodGet, "/admin", nil); !strings.Contains(admin, ">icon <") {
+		t.Fatalf("the history does not say the icon changed")
+	}
+	if res, _ := c.do(http.MethodPost, "/admin/brand/rollback", url.Values{"_csrf": {c.csrf("/admin")}, "version": {"1"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("rollback: %d", res.StatusCode)
+	}
+	if res, _ := visitor.do(http.MethodGet, "/brand/icon", nil); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("the icon after rolling back to a version without one: %d", res.StatusCode)
+	}
+	bad := url.Values{}
+	for k, v := range fields {
+		bad[k] = v
+	}
+	bad.Set("_csrf", c.csrf("/admin"))
+	bad.Set("name", "Kept Name")
+	res, page := c.uploadAs("/admin/brand", "icon", bad, "icon.svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><g onload="alert(1)"/></svg>`))
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(page, "This SVG holds something") || !strings.Contains(page, `value="Kept Name"`) {
+		t.Fatalf("an unsafe SVG icon: %d", res.StatusCode)
+	}
+}

@@ -22,6 +22,10 @@ type BrandSnapshot struct {
 	Brand           themes.Brand
 	Logo            []byte
 	LogoContentType string
+	// Icon is the browser tab's icon (favicon); the logo serves as one
+	// when there is none.
+	Icon            []byte
+	IconContentType string
 }
 
 // BrandDraft is a partner's unpublished brand.
@@ -41,7 +45,7 @@ type BrandVersion struct {
 	RestoredFrom int
 	// Changed names what differs from the version before (the brand
 	// fields: "name", "colors", "font", "languages", "powered_by", "words",
-	// "links", "logo").
+	// "links", "logo", "icon").
 	Changed []string
 }
 
@@ -86,7 +90,18 @@ func checkSnapshot(snap BrandSnapshot) (BrandSnapshot, error) {
 		}
 		out.Logo, out.LogoContentType = snap.Logo, sniffed
 	}
-	out.Brand.HasLogo = out.Logo != nil
+	if snap.Icon != nil {
+		sniffed, err := checkLogo(snap.Icon, snap.IconContentType)
+		if err != nil {
+			var ve *ValidationError
+			if errors.As(err, &ve) {
+				ve.Field = "icon"
+			}
+			return BrandSnapshot{}, err
+		}
+		out.Icon, out.IconContentType = snap.Icon, sniffed
+	}
+	out.Brand.HasLogo, out.Brand.HasIcon = out.Logo != nil, out.Icon != nil
 	return out, nil
 }
 
@@ -107,6 +122,13 @@ func (s *Store) liveSnapshot(ctx context.Context, q sqlx.QueryerContext, partner
 	case !errors.Is(err, ErrNotFound):
 		return BrandSnapshot{}, err
 	}
+	data, ctype, err = s.imageOf(ctx, q, iconTable, partnerID)
+	switch {
+	case err == nil:
+		snap.Icon, snap.IconContentType = data, ctype
+	case !errors.Is(err, ErrNotFound):
+		return BrandSnapshot{}, err
+	}
 	return snap, nil
 }
 
@@ -117,10 +139,12 @@ func (s *Store) SaveBrandDraft(ctx context.Context, partnerID string, snap Brand
 	if err != nil {
 		return err
 	}
-	q := s.db.Rebind(`INSERT INTO brand_drafts (partner_id, brand, logo, logo_content_type, updated_at, updated_by)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (partner_id) DO UPDATE SET brand = excluded.brand, logo = excluded.logo,
-		logo_content_type = excluded.logo_content_type, updated_at = excluded.updated_at, updated_by = excluded.updated_by`)
-	if _, err := s.db.ExecContext(ctx, q, partnerID, encodeBrand(snap.Brand), snap.Logo, snap.LogoContentType, s.timestamp(), by); err != nil {
+	q := s.db.Rebind(`INSERT INTO brand_drafts (partner_id, brand, logo, logo_content_type, icon, icon_content_type, updated_at, updated_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (partner_id) DO UPDATE SET brand = excluded.brand, logo = excluded.logo,
+		logo_content_type = excluded.logo_content_type, icon = excluded.icon, icon_content_type = excluded.icon_content_type,
+		updated_at = excluded.updated_at, updated_by = excluded.updated_by`)
+	if _, err := s.db.ExecContext(ctx, q, partnerID, encodeBrand(snap.Brand), snap.Logo, snap.LogoContentType,
+		snap.Icon, snap.IconContentType, s.timestamp(), by); err != nil {
 		return fmt.Errorf("tenants: save brand draft: %w", err)
 	}
 	return nil
@@ -132,10 +156,12 @@ func (s *Store) BrandDraft(ctx context.Context, partnerID string) (BrandDraft, e
 		Brand       string    `db:"brand"`
 		Logo        []byte    `db:"logo"`
 		ContentType string    `db:"logo_content_type"`
+		Icon        []byte    `db:"icon"`
+		IconType    string    `db:"icon_content_type"`
 		UpdatedAt   time.Time `db:"updated_at"`
 		UpdatedBy   string    `db:"updated_by"`
 	}
-	err := s.db.GetContext(ctx, &row, s.db.Rebind(`SELECT brand, logo, logo_content_type, updated_at, updated_by
+	err := s.db.GetContext(ctx, &row, s.db.Rebind(`SELECT brand, logo, logo_content_type, icon, icon_content_type, updated_at, updated_by
 		FROM brand_drafts WHERE partner_id = ?`), partnerID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return BrandDraft{}, ErrNotFound
@@ -147,8 +173,9 @@ func (s *Store) BrandDraft(ctx context.Context, partnerID string) (BrandDraft, e
 	if err != nil {
 		return BrandDraft{}, err
 	}
-	return BrandDraft{BrandSnapshot: BrandSnapshot{Brand: b, Logo: row.Logo, LogoContentType: row.ContentType},
-		UpdatedAt: utc(row.UpdatedAt), UpdatedBy: row.UpdatedBy}, nil
+	b.HasIcon = row.Icon != nil
+	return BrandDraft{BrandSnapshot: BrandSnapshot{Brand: b, Logo: row.Logo, LogoContentType: row.ContentType,
+		Icon: row.Icon, IconContentType: row.IconType}, UpdatedAt: utc(row.UpdatedAt), UpdatedBy: row.UpdatedBy}, nil
 }
 
 // DiscardBrandDraft deletes a partner's draft.
@@ -204,8 +231,8 @@ func (s *Store) publish(ctx context.Context, partnerID string, snap BrandSnapsho
 		now := s.timestamp()
 		insert := func(v int, snap BrandSnapshot, by string, from int) error {
 			_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO brand_versions (partner_id, version, brand, logo, logo_content_type,
-				published_at, published_by, restored_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-				partnerID, v, encodeBrand(snap.Brand), snap.Logo, snap.LogoContentType, now, by, from)
+				icon, icon_content_type, published_at, published_by, restored_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+				partnerID, v, encodeBrand(snap.Brand), snap.Logo, snap.LogoContentType, snap.Icon, snap.IconContentType, now, by, from)
 			if migrations.IsUniqueViolation(err) {
 				return fmt.Errorf("%w: brand published at the same time", ErrDuplicate)
 			}
@@ -229,6 +256,9 @@ func (s *Store) publish(ctx context.Context, partnerID string, snap BrandSnapsho
 			return err
 		}
 		if err := s.replaceLogo(ctx, tx, partnerID, snap.Logo, snap.LogoContentType); err != nil {
+			return err
+		}
+		if err := s.replaceImage(ctx, tx, iconTable, partnerID, snap.Icon, snap.IconContentType); err != nil {
 			return err
 		}
 		if restoredFrom == 0 {
@@ -266,6 +296,8 @@ func (s *Store) brandVersions(ctx context.Context, q sqlx.QueryerContext, partne
 		Brand        string    `db:"brand"`
 		Logo         []byte    `db:"logo"`
 		ContentType  string    `db:"logo_content_type"`
+		Icon         []byte    `db:"icon"`
+		IconType     string    `db:"icon_content_type"`
 		PublishedAt  time.Time `db:"published_at"`
 		PublishedBy  string    `db:"published_by"`
 		RestoredFrom int       `db:"restored_from"`
@@ -274,8 +306,8 @@ func (s *Store) brandVersions(ctx context.Context, q sqlx.QueryerContext, partne
 	if version != 0 {
 		cond, args = cond+` AND version = ?`, append(args, version)
 	}
-	if err := sqlx.SelectContext(ctx, q, &rows, s.db.Rebind(`SELECT version, brand, logo, logo_content_type, published_at,
-		published_by, restored_from FROM brand_versions WHERE `+cond+` ORDER BY version DESC`), args...); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &rows, s.db.Rebind(`SELECT version, brand, logo, logo_content_type, icon, icon_content_type,
+		published_at, published_by, restored_from FROM brand_versions WHERE `+cond+` ORDER BY version DESC`), args...); err != nil {
 		return nil, fmt.Errorf("tenants: brand versions: %w", err)
 	}
 	out := make([]BrandVersion, 0, len(rows))
@@ -284,7 +316,9 @@ func (s *Store) brandVersions(ctx context.Context, q sqlx.QueryerContext, partne
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, BrandVersion{BrandSnapshot: BrandSnapshot{Brand: b, Logo: r.Logo, LogoContentType: r.ContentType},
+		b.HasIcon = r.Icon != nil
+		out = append(out, BrandVersion{BrandSnapshot: BrandSnapshot{Brand: b, Logo: r.Logo, LogoContentType: r.ContentType,
+			Icon: r.Icon, IconContentType: r.IconType},
 			Version: r.Version, PublishedAt: utc(r.PublishedAt), PublishedBy: r.PublishedBy, RestoredFrom: r.RestoredFrom})
 	}
 	return out, nil
@@ -317,6 +351,9 @@ func brandChanges(a, b BrandSnapshot) []string {
 	}
 	if !bytes.Equal(a.Logo, b.Logo) {
 		out = append(out, "logo")
+	}
+	if !bytes.Equal(a.Icon, b.Icon) {
+		out = append(out, "icon")
 	}
 	return out
 }

@@ -160,18 +160,30 @@ func checkLogo(data []byte, contentType string) (string, error) {
 	return sniffed, nil
 }
 
+// The tables of a partner's images: its logo and its icon.
+const (
+	logoTable = "partner_logos"
+	iconTable = "partner_icons"
+)
+
 // replaceLogo stores a checked logo as the partner's, or removes its logo
 // when data is nil, inside the caller's transaction.
 func (s *Store) replaceLogo(ctx context.Context, tx *sqlx.Tx, partnerID string, data []byte, sniffed string) error {
-	if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM partner_logos WHERE partner_id = ?`), partnerID); err != nil {
-		return fmt.Errorf("tenants: set logo: %w", err)
+	return s.replaceImage(ctx, tx, logoTable, partnerID, data, sniffed)
+}
+
+// replaceImage stores a checked image in table (logoTable or iconTable) as
+// the partner's, or removes it when data is nil.
+func (s *Store) replaceImage(ctx context.Context, tx *sqlx.Tx, table, partnerID string, data []byte, sniffed string) error {
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM `+table+` WHERE partner_id = ?`), partnerID); err != nil {
+		return fmt.Errorf("tenants: set %s: %w", table, err)
 	}
 	if data == nil {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO partner_logos (partner_id, data, content_type, updated_at)
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO `+table+` (partner_id, data, content_type, updated_at)
 		VALUES (?, ?, ?, ?)`), partnerID, data, sniffed, s.timestamp()); err != nil {
-		return fmt.Errorf("tenants: set logo: %w", err)
+		return fmt.Errorf("tenants: set %s: %w", table, err)
 	}
 	return nil
 }
@@ -200,16 +212,27 @@ func (s *Store) Logo(ctx context.Context, partnerID string) ([]byte, string, err
 
 // logoOf is Logo on q: the database or a transaction.
 func (s *Store) logoOf(ctx context.Context, q sqlx.QueryerContext, partnerID string) ([]byte, string, error) {
+	return s.imageOf(ctx, q, logoTable, partnerID)
+}
+
+// Icon returns a partner's icon (its favicon) and its content type, or
+// ErrNotFound when the partner has none.
+func (s *Store) Icon(ctx context.Context, partnerID string) ([]byte, string, error) {
+	return s.imageOf(ctx, s.db, iconTable, partnerID)
+}
+
+// imageOf reads a partner's image from table (logoTable or iconTable).
+func (s *Store) imageOf(ctx context.Context, q sqlx.QueryerContext, table, partnerID string) ([]byte, string, error) {
 	var row struct {
 		Data        []byte `db:"data"`
 		ContentType string `db:"content_type"`
 	}
-	err := sqlx.GetContext(ctx, q, &row, s.db.Rebind(`SELECT data, content_type FROM partner_logos WHERE partner_id = ?`), partnerID)
+	err := sqlx.GetContext(ctx, q, &row, s.db.Rebind(`SELECT data, content_type FROM `+table+` WHERE partner_id = ?`), partnerID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", ErrNotFound
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("tenants: logo: %w", err)
+		return nil, "", fmt.Errorf("tenants: %s: %w", table, err)
 	}
 	return row.Data, row.ContentType, nil
 }

@@ -59,6 +59,7 @@ type partnerRow struct {
 	PrivacyURL      string       `db:"brand_privacy_url"`
 	AppDomain       string       `db:"app_domain"`
 	HasLogo         bool         `db:"has_logo"`
+	HasIcon         bool         `db:"has_icon"`
 	PrimaryHost     string       `db:"primary_host"`
 	CreatedAt       time.Time    `db:"created_at"`
 	SuspendedAt     sql.NullTime `db:"suspended_at"`
@@ -68,7 +69,8 @@ type partnerRow struct {
 // partnerColumns selects a partnerRow from partners aliased p.
 const partnerColumns = `p.id, p.slug, p.brand_name, p.brand_primary_color, p.brand_accent_color,
 	p.brand_background_color, p.brand_text_color, p.brand_font, p.brand_language, p.brand_languages, p.brand_powered_by,
-	p.brand_words, p.brand_support_url, p.brand_terms_url, p.brand_privacy_url, p.app_domain, p.primary_host, p.created_at, p.suspended_at, p.suspended_why, EXISTS (SELECT 1 FROM partner_logos l WHERE l.partner_id = p.id) AS has_logo`
+	p.brand_words, p.brand_support_url, p.brand_terms_url, p.brand_privacy_url, p.app_domain, p.primary_host, p.created_at, p.suspended_at, p.suspended_why, EXISTS (SELECT 1 FROM partner_logos l WHERE l.partner_id = p.id) AS has_logo,
+	EXISTS (SELECT 1 FROM partner_icons i WHERE i.partner_id = p.id) AS has_icon`
 
 // offeredLanguages reads a partner's stored languages: every language when
 // none is stored.
@@ -101,6 +103,7 @@ func (r partnerRow) partner() Partner {
 			TermsURL:        r.TermsURL,
 			PrivacyURL:      r.PrivacyURL,
 			HasLogo:         r.HasLogo,
+			HasIcon:         r.HasIcon,
 		},
 		Hostnames:    []string{},
 		AllowedZones: []string{},

@@ -66,6 +66,8 @@ type Brand struct {
 	// HasLogo reports that a logo is stored for the partner; the tenants
 	// package owns the bytes and sets this field when it loads a brand.
 	HasLogo bool
+	// HasIcon reports that an icon (favicon) is stored, as HasLogo does.
+	HasIcon bool
 }
 
 // Field names used in FieldError.Field, matching the brand form's inputs.

@@ -146,9 +146,21 @@ func (h *Handler) SaveBrand(c echo.Context) error {
 		}
 		return err
 	}
-	if fh, err := c.FormFile("logo"); err == nil && fh.Size > 0 {
+	// The logo and the icon, each kept when no file is chosen for it.
+	for _, up := range []struct {
+		field, tooLarge string
+		data            *[]byte
+		contentType     *string
+	}{
+		{"logo", "brand.logo.too_large", &snap.Logo, &snap.LogoContentType},
+		{"icon", "brand.icon.too_large", &snap.Icon, &snap.IconContentType},
+	} {
+		fh, err := c.FormFile(up.field)
+		if err != nil || fh.Size == 0 {
+			continue
+		}
 		if fh.Size > maxLogo {
-			return refuse(http.StatusBadRequest, i18n.NewError("brand.logo.too_large"))
+			return refuse(http.StatusBadRequest, i18n.NewError(up.tooLarge))
 		}
 		f, err := fh.Open()
 		if err != nil {
@@ -167,7 +179,7 @@ func (h *Handler) SaveBrand(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		snap.Logo, snap.LogoContentType = clean, ctype
+		*up.data, *up.contentType = clean, ctype
 	}
 	snap.Brand = b
 	draft := c.FormValue("action") == "draft"

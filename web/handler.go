@@ -136,6 +136,7 @@ type Chrome struct {
 	Title        string
 	BrandName    string
 	HasLogo      bool
+	HasIcon      bool
 	PoweredBy    bool
 	PlatformName string
 	User         *tenants.User
@@ -175,6 +176,7 @@ func (h *Handler) chrome(c echo.Context, title string) Chrome {
 		Title:        title,
 		BrandName:    p.Brand.Name,
 		HasLogo:      p.Brand.HasLogo,
+		HasIcon:      p.Brand.HasIcon,
 		PoweredBy:    p.Brand.PoweredBy,
 		PlatformName: h.cfg.PlatformName,
 		SupportURL:   p.Brand.SupportURL,

@@ -49,6 +49,13 @@ func (h *Handler) editedSnapshot(ctx context.Context, p tenants.Partner) (tenant
 	case !errors.Is(err, tenants.ErrNotFound):
 		return tenants.BrandSnapshot{}, err
 	}
+	data, ctype, err = h.cfg.Tenants.Icon(ctx, p.ID)
+	switch {
+	case err == nil:
+		snap.Icon, snap.IconContentType = data, ctype
+	case !errors.Is(err, tenants.ErrNotFound):
+		return tenants.BrandSnapshot{}, err
+	}
 	return snap, nil
 }
 
@@ -167,10 +174,19 @@ func (h *Handler) DraftLogo(c echo.Context) error {
 	if d.Logo == nil {
 		return echo.ErrNotFound
 	}
-	hd := c.Response().Header()
-	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
-	hd.Set("Cache-Control", "no-store")
-	return c.Blob(http.StatusOK, d.LogoContentType, d.Logo)
+	return serveImage(c, d.Logo, d.LogoContentType, "no-store")
+}
+
+// DraftIcon serves the draft's icon, sandboxed as the published one is.
+func (h *Handler) DraftIcon(c echo.Context) error {
+	d, err := h.draft(c)
+	if err != nil {
+		return err
+	}
+	if d.Icon == nil {
+		return echo.ErrNotFound
+	}
+	return serveImage(c, d.Icon, d.IconContentType, "no-store")
 }
 
 // PreviewBrand shows one of the customers' pages (sign-in, dashboard,
@@ -200,6 +216,7 @@ func (h *Handler) PreviewBrand(c echo.Context) error {
 	drafted.Brand = d.Brand
 	ch := h.chrome(c, i18n.T(ctx, "studio.page."+page))
 	ch.BrandName, ch.HasLogo, ch.PoweredBy, ch.Languages = d.Brand.Name, d.Logo != nil, d.Brand.PoweredBy, d.Brand.Offered
+	ch.HasIcon = d.Icon != nil
 	ch.SupportURL, ch.TermsURL, ch.PrivacyURL = d.Brand.SupportURL, d.Brand.TermsURL, d.Brand.PrivacyURL
 	ch.Preview = page
 	// The preview shows what a customer sees: a customer's menu on the
