@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/grisaille/grisaille/tenants"
+	"github.com/grisaille/grisaille/tenants/fonttest"
 )
 
 // TestBrandStudio: a draft is previewed by the partner without changing
@@ -275,5 +276,64 @@ func TestBrandIcon(t *testing.T) {
 	res, page := c.uploadAs("/admin/brand", "icon", bad, "icon.svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><g onload="alert(1)"/></svg>`))
 	if res.StatusCode != http.StatusBadRequest || !strings.Contains(page, "This SVG holds something") || !strings.Contains(page, `value="Kept Name"`) {
 		t.Fatalf("an unsafe SVG icon: %d", res.StatusCode)
+	}
+}
+
+// TestBrandFont: a partner's own WOFF2 font is drafted (the draft's
+// stylesheet loads it), published (the customers' stylesheet loads it
+// before the safe-list font, its fallback), removed, and a file that is not
+// one is refused with the form kept.
+func TestBrandFont(t *testing.T) {
+	a := newApp(t)
+	c := a.client(t, "acme.localhost")
+	c.signIn("admin@acme.example")
+	visitor := a.client(t, "acme.localhost")
+	font := fonttest.WOFF2(fonttest.TrueType, bytes.Repeat([]byte("glyphs "), 200), 1400)
+	fields := func(action string) url.Values {
+		return url.Values{"_csrf": {c.csrf("/admin")}, "name": {"Acme Cloud"}, "primary": {"#c2410c"}, "accent": {"#0f766e"},
+			"background": {"#fffaf5"}, "text": {"#1c1917"}, "font": {"serif"}, "language": {"en"}, "powered_by": {"on"},
+			"support_url": {"mailto:support@acme.example"}, "terms_url": {"https://acme.example/terms"},
+			"privacy_url": {"https://acme.example/privacy"}, "action": {action}}
+	}
+	if res, body := c.uploadAs("/admin/brand", "font_file", fields("draft"), "brand.woff2", font); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save the font as a draft: %d\n%s", res.StatusCode, body)
+	}
+	if _, css := c.do(http.MethodGet, "/admin/brand/draft.css", nil); !strings.Contains(css, `src:url("/admin/brand/draft-font.woff2") format("woff2")`) ||
+		!strings.Contains(css, `--brand-font:"Brand Font",Charter`) {
+		t.Fatalf("the draft's stylesheet does not load the font:\n%s", css)
+	}
+	if res, got := c.do(http.MethodGet, "/admin/brand/draft-font.woff2", nil); res.StatusCode != http.StatusOK || got != string(font) {
+		t.Fatalf("the draft's font: %d", res.StatusCode)
+	}
+	if _, css := visitor.do(http.MethodGet, "/theme.css", nil); strings.Contains(css, "@font-face") {
+		t.Fatal("a drafted font reached the customers")
+	}
+	if res, _ := c.do(http.MethodPost, "/admin/brand/publish", url.Values{"_csrf": {c.csrf("/admin")}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("publish: %d", res.StatusCode)
+	}
+	if _, css := visitor.do(http.MethodGet, "/theme.css", nil); !strings.Contains(css, `url("/brand/font.woff2")`) {
+		t.Fatalf("the published stylesheet does not load the font:\n%s", css)
+	}
+	res, got := visitor.do(http.MethodGet, "/brand/font.woff2", nil)
+	if res.StatusCode != http.StatusOK || got != string(font) || res.Header.Get("Content-Type") != "font/woff2" {
+		t.Fatalf("the published font: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+
+	bad := fields("publish")
+	bad.Set("name", "Kept Name")
+	res, page := c.uploadAs("/admin/brand", "font_file", bad, "brand.woff2", []byte("<html>not a font</html>"))
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(page, "This file is not a WOFF2 font") || !strings.Contains(page, `value="Kept Name"`) {
+		t.Fatalf("a file that is not a font: %d", res.StatusCode)
+	}
+	remove := fields("publish")
+	remove.Set("font_remove", "on")
+	if res, body := c.do(http.MethodPost, "/admin/brand", remove); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("remove the font: %d\n%s", res.StatusCode, body)
+	}
+	if res, _ := visitor.do(http.MethodGet, "/brand/font.woff2", nil); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("the removed font still serves: %d", res.StatusCode)
+	}
+	if _, css := visitor.do(http.MethodGet, "/theme.css", nil); strings.Contains(css, "@font-face") {
+		t.Fatal("the stylesheet still loads the removed font")
 	}
 }

@@ -26,6 +26,9 @@ type BrandSnapshot struct {
 	// when there is none.
 	Icon            []byte
 	IconContentType string
+	// FontFile is the partner's own font (WOFF2, checked by CheckFont),
+	// shown before the safe-list font, which stays its fallback.
+	FontFile []byte
 }
 
 // BrandDraft is a partner's unpublished brand.
@@ -101,7 +104,13 @@ func checkSnapshot(snap BrandSnapshot) (BrandSnapshot, error) {
 		}
 		out.Icon, out.IconContentType = snap.Icon, sniffed
 	}
-	out.Brand.HasLogo, out.Brand.HasIcon = out.Logo != nil, out.Icon != nil
+	if snap.FontFile != nil {
+		if err := CheckFont(snap.FontFile); err != nil {
+			return BrandSnapshot{}, err
+		}
+		out.FontFile = snap.FontFile
+	}
+	out.Brand.HasLogo, out.Brand.HasIcon, out.Brand.HasFont = out.Logo != nil, out.Icon != nil, out.FontFile != nil
 	return out, nil
 }
 
@@ -129,6 +138,13 @@ func (s *Store) liveSnapshot(ctx context.Context, q sqlx.QueryerContext, partner
 	case !errors.Is(err, ErrNotFound):
 		return BrandSnapshot{}, err
 	}
+	data, _, err = s.imageOf(ctx, q, fontTable, partnerID)
+	switch {
+	case err == nil:
+		snap.FontFile = data
+	case !errors.Is(err, ErrNotFound):
+		return BrandSnapshot{}, err
+	}
 	return snap, nil
 }
 
@@ -139,12 +155,13 @@ func (s *Store) SaveBrandDraft(ctx context.Context, partnerID string, snap Brand
 	if err != nil {
 		return err
 	}
-	q := s.db.Rebind(`INSERT INTO brand_drafts (partner_id, brand, logo, logo_content_type, icon, icon_content_type, updated_at, updated_by)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (partner_id) DO UPDATE SET brand = excluded.brand, logo = excluded.logo,
-		logo_content_type = excluded.logo_content_type, icon = excluded.icon, icon_content_type = excluded.icon_content_type,
+	q := s.db.Rebind(`INSERT INTO brand_drafts (partner_id, brand, logo, logo_content_type, icon, icon_content_type, font_file,
+		updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (partner_id) DO UPDATE SET brand = excluded.brand,
+		logo = excluded.logo, logo_content_type = excluded.logo_content_type, icon = excluded.icon,
+		icon_content_type = excluded.icon_content_type, font_file = excluded.font_file,
 		updated_at = excluded.updated_at, updated_by = excluded.updated_by`)
 	if _, err := s.db.ExecContext(ctx, q, partnerID, encodeBrand(snap.Brand), snap.Logo, snap.LogoContentType,
-		snap.Icon, snap.IconContentType, s.timestamp(), by); err != nil {
+		snap.Icon, snap.IconContentType, snap.FontFile, s.timestamp(), by); err != nil {
 		return fmt.Errorf("tenants: save brand draft: %w", err)
 	}
 	return nil
@@ -158,10 +175,11 @@ func (s *Store) BrandDraft(ctx context.Context, partnerID string) (BrandDraft, e
 		ContentType string    `db:"logo_content_type"`
 		Icon        []byte    `db:"icon"`
 		IconType    string    `db:"icon_content_type"`
+		FontFile    []byte    `db:"font_file"`
 		UpdatedAt   time.Time `db:"updated_at"`
 		UpdatedBy   string    `db:"updated_by"`
 	}
-	err := s.db.GetContext(ctx, &row, s.db.Rebind(`SELECT brand, logo, logo_content_type, icon, icon_content_type, updated_at, updated_by
+	err := s.db.GetContext(ctx, &row, s.db.Rebind(`SELECT brand, logo, logo_content_type, icon, icon_content_type, font_file, updated_at, updated_by
 		FROM brand_drafts WHERE partner_id = ?`), partnerID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return BrandDraft{}, ErrNotFound
@@ -173,9 +191,9 @@ func (s *Store) BrandDraft(ctx context.Context, partnerID string) (BrandDraft, e
 	if err != nil {
 		return BrandDraft{}, err
 	}
-	b.HasIcon = row.Icon != nil
+	b.HasIcon, b.HasFont = row.Icon != nil, row.FontFile != nil
 	return BrandDraft{BrandSnapshot: BrandSnapshot{Brand: b, Logo: row.Logo, LogoContentType: row.ContentType,
-		Icon: row.Icon, IconContentType: row.IconType}, UpdatedAt: utc(row.UpdatedAt), UpdatedBy: row.UpdatedBy}, nil
+		Icon: row.Icon, IconContentType: row.IconType, FontFile: row.FontFile}, UpdatedAt: utc(row.UpdatedAt), UpdatedBy: row.UpdatedBy}, nil
 }
 
 // DiscardBrandDraft deletes a partner's draft.
@@ -231,8 +249,9 @@ func (s *Store) publish(ctx context.Context, partnerID string, snap BrandSnapsho
 		now := s.timestamp()
 		insert := func(v int, snap BrandSnapshot, by string, from int) error {
 			_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO brand_versions (partner_id, version, brand, logo, logo_content_type,
-				icon, icon_content_type, published_at, published_by, restored_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-				partnerID, v, encodeBrand(snap.Brand), snap.Logo, snap.LogoContentType, snap.Icon, snap.IconContentType, now, by, from)
+				icon, icon_content_type, font_file, published_at, published_by, restored_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+				partnerID, v, encodeBrand(snap.Brand), snap.Logo, snap.LogoContentType, snap.Icon, snap.IconContentType, snap.FontFile,
+				now, by, from)
 			if migrations.IsUniqueViolation(err) {
 				return fmt.Errorf("%w: brand published at the same time", ErrDuplicate)
 			}
@@ -259,6 +278,13 @@ func (s *Store) publish(ctx context.Context, partnerID string, snap BrandSnapsho
 			return err
 		}
 		if err := s.replaceImage(ctx, tx, iconTable, partnerID, snap.Icon, snap.IconContentType); err != nil {
+			return err
+		}
+		var fontType string
+		if snap.FontFile != nil {
+			fontType = FontWOFF2
+		}
+		if err := s.replaceImage(ctx, tx, fontTable, partnerID, snap.FontFile, fontType); err != nil {
 			return err
 		}
 		if restoredFrom == 0 {
@@ -298,6 +324,7 @@ func (s *Store) brandVersions(ctx context.Context, q sqlx.QueryerContext, partne
 		ContentType  string    `db:"logo_content_type"`
 		Icon         []byte    `db:"icon"`
 		IconType     string    `db:"icon_content_type"`
+		FontFile     []byte    `db:"font_file"`
 		PublishedAt  time.Time `db:"published_at"`
 		PublishedBy  string    `db:"published_by"`
 		RestoredFrom int       `db:"restored_from"`
@@ -306,7 +333,7 @@ func (s *Store) brandVersions(ctx context.Context, q sqlx.QueryerContext, partne
 	if version != 0 {
 		cond, args = cond+` AND version = ?`, append(args, version)
 	}
-	if err := sqlx.SelectContext(ctx, q, &rows, s.db.Rebind(`SELECT version, brand, logo, logo_content_type, icon, icon_content_type,
+	if err := sqlx.SelectContext(ctx, q, &rows, s.db.Rebind(`SELECT version, brand, logo, logo_content_type, icon, icon_content_type, font_file,
 		published_at, published_by, restored_from FROM brand_versions WHERE `+cond+` ORDER BY version DESC`), args...); err != nil {
 		return nil, fmt.Errorf("tenants: brand versions: %w", err)
 	}
@@ -316,9 +343,9 @@ func (s *Store) brandVersions(ctx context.Context, q sqlx.QueryerContext, partne
 		if err != nil {
 			return nil, err
 		}
-		b.HasIcon = r.Icon != nil
+		b.HasIcon, b.HasFont = r.Icon != nil, r.FontFile != nil
 		out = append(out, BrandVersion{BrandSnapshot: BrandSnapshot{Brand: b, Logo: r.Logo, LogoContentType: r.ContentType,
-			Icon: r.Icon, IconContentType: r.IconType},
+			Icon: r.Icon, IconContentType: r.IconType, FontFile: r.FontFile},
 			Version: r.Version, PublishedAt: utc(r.PublishedAt), PublishedBy: r.PublishedBy, RestoredFrom: r.RestoredFrom})
 	}
 	return out, nil
@@ -334,7 +361,7 @@ func brandChanges(a, b BrandSnapshot) []string {
 	if x.PrimaryColor != y.PrimaryColor || x.AccentColor != y.AccentColor || x.BackgroundColor != y.BackgroundColor || x.TextColor != y.TextColor {
 		out = append(out, "colors")
 	}
-	if x.Font != y.Font {
+	if x.Font != y.Font || !bytes.Equal(a.FontFile, b.FontFile) {
 		out = append(out, "font")
 	}
 	if x.Language != y.Language || !slices.Equal(x.Offered, y.Offered) {

@@ -160,10 +160,11 @@ func checkLogo(data []byte, contentType string) (string, error) {
 	return sniffed, nil
 }
 
-// The tables of a partner's images: its logo and its icon.
+// The tables of a partner's files: its logo, its icon and its font.
 const (
 	logoTable = "partner_logos"
 	iconTable = "partner_icons"
+	fontTable = "partner_fonts"
 )
 
 // replaceLogo stores a checked logo as the partner's, or removes its logo
@@ -219,6 +220,12 @@ func (s *Store) logoOf(ctx context.Context, q sqlx.QueryerContext, partnerID str
 // ErrNotFound when the partner has none.
 func (s *Store) Icon(ctx context.Context, partnerID string) ([]byte, string, error) {
 	return s.imageOf(ctx, s.db, iconTable, partnerID)
+}
+
+// Font returns a partner's own font (WOFF2), or ErrNotFound when it has
+// none.
+func (s *Store) Font(ctx context.Context, partnerID string) ([]byte, string, error) {
+	return s.imageOf(ctx, s.db, fontTable, partnerID)
 }
 
 // imageOf reads a partner's image from table (logoTable or iconTable).

@@ -60,6 +60,7 @@ type partnerRow struct {
 	AppDomain       string       `db:"app_domain"`
 	HasLogo         bool         `db:"has_logo"`
 	HasIcon         bool         `db:"has_icon"`
+	HasFont         bool         `db:"has_font"`
 	PrimaryHost     string       `db:"primary_host"`
 	CreatedAt       time.Time    `db:"created_at"`
 	SuspendedAt     sql.NullTime `db:"suspended_at"`
@@ -70,7 +71,8 @@ type partnerRow struct {
 const partnerColumns = `p.id, p.slug, p.brand_name, p.brand_primary_color, p.brand_accent_color,
 	p.brand_background_color, p.brand_text_color, p.brand_font, p.brand_language, p.brand_languages, p.brand_powered_by,
 	p.brand_words, p.brand_support_url, p.brand_terms_url, p.brand_privacy_url, p.app_domain, p.primary_host, p.created_at, p.suspended_at, p.suspended_why, EXISTS (SELECT 1 FROM partner_logos l WHERE l.partner_id = p.id) AS has_logo,
-	EXISTS (SELECT 1 FROM partner_icons i WHERE i.partner_id = p.id) AS has_icon`
+	EXISTS (SELECT 1 FROM partner_icons i WHERE i.partner_id = p.id) AS has_icon,
+	EXISTS (SELECT 1 FROM partner_fonts f WHERE f.partner_id = p.id) AS has_font`
 
 // offeredLanguages reads a partner's stored languages: every language when
 // none is stored.
@@ -104,6 +106,7 @@ func (r partnerRow) partner() Partner {
 			PrivacyURL:      r.PrivacyURL,
 			HasLogo:         r.HasLogo,
 			HasIcon:         r.HasIcon,
+			HasFont:         r.HasFont,
 		},
 		Hostnames:    []string{},
 		AllowedZones: []string{},

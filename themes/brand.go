@@ -68,6 +68,9 @@ type Brand struct {
 	HasLogo bool
 	// HasIcon reports that an icon (favicon) is stored, as HasLogo does.
 	HasIcon bool
+	// HasFont reports that the partner's own font (WOFF2) is stored: the
+	// pages use it before Font, which stays its fallback.
+	HasFont bool
 }
 
 // Field names used in FieldError.Field, matching the brand form's inputs.

@@ -167,3 +167,17 @@ func (b Brand) Declarations() string {
 func (b Brand) CSS() string {
 	return ":root{" + b.Declarations() + "}"
 }
+
+// BrandFontFamily is the family name of a partner's own font in CSS.
+const BrandFontFamily = "Brand Font"
+
+// CSSWithFont is CSS with the partner's own font, served at fontURL (a
+// path of the portal's, never a partner's input), loaded by an @font-face
+// rule and put first in --brand-font; CSS alone when fontURL is "".
+func (b Brand) CSSWithFont(fontURL string) string {
+	if fontURL == "" {
+		return b.CSS()
+	}
+	return `@font-face{font-family:"` + BrandFontFamily + `";src:url("` + fontURL + `") format("woff2");font-display:swap}` +
+		":root{" + b.Declarations() + `--brand-font:"` + BrandFontFamily + `",` + FontStack(b.Font) + ";}"
+}

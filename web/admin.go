@@ -181,6 +181,28 @@ func (h *Handler) SaveBrand(c echo.Context) error {
 		}
 		*up.data, *up.contentType = clean, ctype
 	}
+	// The partner's own font: a WOFF2 upload, or removed.
+	if c.FormValue("font_remove") == "on" {
+		snap.FontFile = nil
+	} else if fh, err := c.FormFile("font_file"); err == nil && fh.Size > 0 {
+		if fh.Size > tenants.MaxFontSize {
+			return refuse(http.StatusBadRequest, i18n.NewError(tenants.MsgFontTooLarge))
+		}
+		f, err := fh.Open()
+		if err != nil {
+			return err
+		}
+		data, err := io.ReadAll(io.LimitReader(f, tenants.MaxFontSize+1))
+		f.Close()
+		if err != nil {
+			return err
+		}
+		var ve *tenants.ValidationError
+		if err := tenants.CheckFont(data); errors.As(err, &ve) {
+			return refuse(http.StatusBadRequest, i18n.NewError(ve.MessageID))
+		}
+		snap.FontFile = data
+	}
 	snap.Brand = b
 	draft := c.FormValue("action") == "draft"
 	if draft {

@@ -56,6 +56,13 @@ func (h *Handler) editedSnapshot(ctx context.Context, p tenants.Partner) (tenant
 	case !errors.Is(err, tenants.ErrNotFound):
 		return tenants.BrandSnapshot{}, err
 	}
+	data, _, err = h.cfg.Tenants.Font(ctx, p.ID)
+	switch {
+	case err == nil:
+		snap.FontFile = data
+	case !errors.Is(err, tenants.ErrNotFound):
+		return tenants.BrandSnapshot{}, err
+	}
 	return snap, nil
 }
 
@@ -162,7 +169,11 @@ func (h *Handler) DraftCSS(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.Blob(http.StatusOK, "text/css; charset=utf-8", []byte(d.Brand.CSS()))
+	font := ""
+	if d.FontFile != nil {
+		font = draftFontPath
+	}
+	return c.Blob(http.StatusOK, "text/css; charset=utf-8", []byte(d.Brand.CSSWithFont(font)))
 }
 
 // DraftLogo serves the draft's logo, sandboxed as the published one is.
@@ -175,6 +186,21 @@ func (h *Handler) DraftLogo(c echo.Context) error {
 		return echo.ErrNotFound
 	}
 	return serveImage(c, d.Logo, d.LogoContentType, "no-store")
+}
+
+// draftFontPath is where the draft's own font is served.
+const draftFontPath = "/admin/brand/draft-font.woff2"
+
+// DraftFont serves the draft's own font.
+func (h *Handler) DraftFont(c echo.Context) error {
+	d, err := h.draft(c)
+	if err != nil {
+		return err
+	}
+	if d.FontFile == nil {
+		return echo.ErrNotFound
+	}
+	return serveImage(c, d.FontFile, tenants.FontWOFF2, "no-store")
 }
 
 // DraftIcon serves the draft's icon, sandboxed as the published one is.

@@ -14,11 +14,21 @@ import (
 func (h *Handler) ThemeCSS(c echo.Context) error {
 	p, _ := tenants.PartnerFrom(c.Request().Context())
 	c.Response().Header().Set("Cache-Control", "no-cache")
-	return c.Blob(http.StatusOK, "text/css; charset=utf-8", []byte(p.Brand.CSS()))
+	font := ""
+	if p.Brand.HasFont {
+		font = fontPath
+	}
+	return c.Blob(http.StatusOK, "text/css; charset=utf-8", []byte(p.Brand.CSSWithFont(font)))
 }
 
 // Logo serves the partner's logo.
 func (h *Handler) Logo(c echo.Context) error { return h.image(c, h.cfg.Tenants.Logo) }
+
+// fontPath is where the partner's own font is served.
+const fontPath = "/brand/font.woff2"
+
+// Font serves the partner's own font (WOFF2).
+func (h *Handler) Font(c echo.Context) error { return h.image(c, h.cfg.Tenants.Font) }
 
 // Icon serves the partner's icon, the browser tab's favicon.
 func (h *Handler) Icon(c echo.Context) error { return h.image(c, h.cfg.Tenants.Icon) }
@@ -38,7 +48,7 @@ func (h *Handler) image(c echo.Context, read func(ctx context.Context, partnerID
 	return serveImage(c, data, ctype, "no-cache")
 }
 
-// serveImage answers a partner's image. SVG images are sandboxed by their
+// serveImage answers a partner's image or font. SVG images are sandboxed by their
 // own Content-Security-Policy so that a script inside one never runs.
 func serveImage(c echo.Context, data []byte, ctype, cache string) error {
 	hd := c.Response().Header()
