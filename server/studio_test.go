@@ -151,9 +151,11 @@ func TestFooterLinks(t *testing.T) {
 		t.Fatal("globex, which has no links, shows a links list")
 	}
 	form := func(support, terms string) url.Values {
-		return url.Values{"_csrf": {c.csrf("/admin")}, "name": {"Acme Cloud"}, "primary": {"#c2410c"}, "accent": {"#0f766e"},
-			"background": {"#fffaf5"}, "text": {"#1c1917"}, "font": {"humanist"}, "language": {"en"}, "powered_by": {"on"},
-			"support_url": {support}, "terms_url": {terms}, "privacy_url": {""}, "action": {"publish"}}
+		f := acmeBrandForm(c, "publish")
+		f.Set("support_url", support)
+		f.Set("terms_url", terms)
+		f.Set("privacy_url", "")
+		return f
 	}
 	for _, bad := range []struct{ support, terms, want string }{
 		{"javascript:alert(1)", "", "The support link must be an https:// address or a mailto: e-mail address."},
@@ -231,10 +233,7 @@ func TestBrandIcon(t *testing.T) {
 	m := image.NewRGBA(image.Rect(0, 0, 32, 32))
 	m.Set(3, 3, color.RGBA{10, 200, 10, 255})
 	_ = png.Encode(&img, m)
-	fields := url.Values{"_csrf": {c.csrf("/admin")}, "name": {"Acme Cloud"}, "primary": {"#c2410c"}, "accent": {"#0f766e"},
-		"background": {"#fffaf5"}, "text": {"#1c1917"}, "font": {"humanist"}, "language": {"en"}, "powered_by": {"on"},
-		"support_url": {"mailto:support@acme.example"}, "terms_url": {"https://acme.example/terms"},
-		"privacy_url": {"https://acme.example/privacy"}, "action": {"draft"}}
+	fields := acmeBrandForm(c, "draft")
 	if res, body := c.uploadAs("/admin/brand", "icon", fields, "icon.png", img.Bytes()); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("save the icon as a draft: %d\n%s", res.StatusCode, body)
 	}
@@ -290,10 +289,9 @@ func TestBrandFont(t *testing.T) {
 	visitor := a.client(t, "acme.localhost")
 	font := fonttest.WOFF2(fonttest.TrueType, bytes.Repeat([]byte("glyphs "), 200), 1400)
 	fields := func(action string) url.Values {
-		return url.Values{"_csrf": {c.csrf("/admin")}, "name": {"Acme Cloud"}, "primary": {"#c2410c"}, "accent": {"#0f766e"},
-			"background": {"#fffaf5"}, "text": {"#1c1917"}, "font": {"serif"}, "language": {"en"}, "powered_by": {"on"},
-			"support_url": {"mailto:support@acme.example"}, "terms_url": {"https://acme.example/terms"},
-			"privacy_url": {"https://acme.example/privacy"}, "action": {action}}
+		f := acmeBrandForm(c, action)
+		f.Set("font", "serif")
+		return f
 	}
 	if res, body := c.uploadAs("/admin/brand", "font_file", fields("draft"), "brand.woff2", font); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("save the font as a draft: %d\n%s", res.StatusCode, body)
@@ -336,4 +334,13 @@ func TestBrandFont(t *testing.T) {
 	if _, css := visitor.do(http.MethodGet, "/theme.css", nil); strings.Contains(css, "@font-face") {
 		t.Fatal("the stylesheet still loads the removed font")
 	}
+}
+
+// acmeBrandForm is the brand form as the demo's Acme has it, to post with
+// action "draft" or "publish".
+func acmeBrandForm(c *client, action string) url.Values {
+	return url.Values{"_csrf": {c.csrf("/admin")}, "name": {"Acme Cloud"}, "primary": {"#c2410c"}, "accent": {"#0f766e"},
+		"background": {"#fffaf5"}, "text": {"#1c1917"}, "font": {"humanist"}, "language": {"en"}, "powered_by": {"on"},
+		"support_url": {"mailto:support@acme.example"}, "terms_url": {"https://acme.example/terms"},
+		"privacy_url": {"https://acme.example/privacy"}, "action": {action}}
 }

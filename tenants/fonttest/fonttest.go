@@ -16,18 +16,6 @@ const (
 	Collection uint32 = 0x74746366 // "ttcf"
 )
 
-// header is the WOFF2 header (W3C WOFF2 §5.1).
-type header struct {
-	Signature, Flavor, Length uint32
-	NumTables, Reserved       uint16
-	TotalSfntSize             uint32
-	TotalCompressedSize       uint32
-	Major, Minor              uint16
-	MetaOffset, MetaLength    uint32
-	MetaOrigLength            uint32
-	PrivOffset, PrivLength    uint32
-}
-
 // HeaderSize is the size of a WOFF2 header, where its table directory
 // starts.
 const HeaderSize = 48
@@ -49,11 +37,21 @@ func WOFF2(flavor uint32, payload []byte, tables ...uint32) []byte {
 	w := brotli.NewWriter(&comp)
 	_, _ = w.Write(payload)
 	_ = w.Close()
-	h := header{Signature: 0x774F4632, Flavor: flavor, NumTables: uint16(len(tables)),
-		TotalSfntSize: uint32(len(payload) + 12 + 16*len(tables)), TotalCompressedSize: uint32(comp.Len()), Major: 1}
-	h.Length = uint32(HeaderSize + dir.Len() + comp.Len())
-	var out bytes.Buffer
-	_ = binary.Write(&out, binary.BigEndian, h)
+	// The header (W3C WOFF2 §5.1): signature, flavor, length, numTables,
+	// reserved, totalSfntSize, totalCompressedSize, version 1.0, then no
+	// metadata and no private data.
+	be := binary.BigEndian
+	out := bytes.NewBuffer(nil)
+	b := be.AppendUint32(nil, 0x774F4632)
+	b = be.AppendUint32(b, flavor)
+	b = be.AppendUint32(b, uint32(HeaderSize+dir.Len()+comp.Len()))
+	b = be.AppendUint16(b, uint16(len(tables)))
+	b = be.AppendUint16(b, 0)
+	b = be.AppendUint32(b, uint32(len(payload)+12+16*len(tables)))
+	b = be.AppendUint32(b, uint32(comp.Len()))
+	b = be.AppendUint16(b, 1)
+	b = append(b, make([]byte, HeaderSize-len(b))...) // minor version 0, offsets and lengths 0
+	out.Write(b)
 	out.Write(dir.Bytes())
 	out.Write(comp.Bytes())
 	return out.Bytes()
