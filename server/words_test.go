@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -115,5 +116,31 @@ func TestWording(t *testing.T) {
 	_, preview = adm.do(http.MethodGet, "/admin/brand/preview/dashboard", nil)
 	if !strings.Contains(preview, "<h2>Applications</h2>") {
 		t.Fatal("an emptied override does not give the portal's text back")
+	}
+}
+
+// TestWordingLanguages: Globex, set to French only, rewords French only.
+func TestWordingLanguages(t *testing.T) {
+	a := newApp(t)
+	ctx := context.Background()
+	g, err := a.store.PartnerBySlug(ctx, "globex")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := g.Brand
+	b.Offered = []string{"fr"}
+	if err := a.store.UpdateBrand(ctx, g.ID, b); err != nil {
+		t.Fatal(err)
+	}
+	adm := a.client(t, "globex.localhost")
+	adm.signIn("admin@globex.example")
+	_, page := adm.do(http.MethodGet, "/admin/brand/words?lang=en&q=applications", nil, "Accept-Language", "en")
+	if strings.Contains(page, `<option value="en"`) || !strings.Contains(page, `name="lang" value="fr"`) {
+		t.Fatalf("the wording page of a French-only partner offers English or edits something else:\n%s", page)
+	}
+	res, _ := adm.do(http.MethodPost, "/admin/brand/words", url.Values{"_csrf": {adm.csrf("/admin/brand/words")}, "lang": {"en"},
+		"id": {"console.apps"}, "text": {"Services"}})
+	if res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("rewording a language the partner does not offer: %d, want 400", res.StatusCode)
 	}
 }

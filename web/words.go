@@ -44,16 +44,15 @@ type WordsVM struct {
 	Draft bool
 }
 
-// wordsLang is the language the wording page edits: the one asked for, if
-// the portal speaks it, else the reader's.
-func wordsLang(c echo.Context) string {
-	if l := c.QueryParam("lang"); i18n.Supported(l) {
-		return l
+// wordsLang is the language the wording page edits: the one asked for if
+// the partner offers it, else the reader's, else the partner's first.
+func wordsLang(c echo.Context, offered []string) string {
+	for _, l := range []string{c.QueryParam("lang"), i18n.Lang(c.Request().Context())} {
+		if slices.Contains(offered, l) {
+			return l
+		}
 	}
-	if l := c.FormValue("lang"); i18n.Supported(l) {
-		return l
-	}
-	return i18n.Lang(c.Request().Context())
+	return offered[0]
 }
 
 // wordRows lists the messages of the page: those the search finds, else
@@ -87,8 +86,9 @@ func (h *Handler) Words(c echo.Context) error {
 		return err
 	}
 	_, derr := h.cfg.Tenants.BrandDraft(ctx, p.ID)
-	lang, q := wordsLang(c), strings.TrimSpace(c.QueryParam("q"))
-	vm := WordsVM{Chrome: h.chrome(c, i18n.T(ctx, "words.title")), Lang: lang, Langs: i18n.Languages, Query: q,
+	langs := i18n.Offered(snap.Brand.Offered)
+	lang, q := wordsLang(c, langs), strings.TrimSpace(c.QueryParam("q"))
+	vm := WordsVM{Chrome: h.chrome(c, i18n.T(ctx, "words.title")), Lang: lang, Langs: langs, Query: q,
 		Overrides: len(snap.Brand.Words[lang]), Draft: derr == nil}
 	vm.Rows, vm.More = h.wordRows(lang, q, snap.Brand.Words[lang])
 	return render(c, http.StatusOK, wordsPage(vm))
@@ -106,7 +106,12 @@ func (h *Handler) SaveWords(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	lang, q := wordsLang(c), strings.TrimSpace(c.FormValue("q"))
+	// Only a language the partner offers is reworded.
+	langs := i18n.Offered(snap.Brand.Offered)
+	lang, q := c.FormValue("lang"), strings.TrimSpace(c.FormValue("q"))
+	if !slices.Contains(langs, lang) {
+		return NewUserError(http.StatusBadRequest, "error.bad_language")
+	}
 	form, err := c.FormParams()
 	if err != nil {
 		return NewUserError(http.StatusBadRequest, "error.bad_request")
@@ -135,7 +140,7 @@ func (h *Handler) SaveWords(c echo.Context) error {
 		}
 	}
 	refuse := func(msg *i18n.Error, at string) error {
-		vm := WordsVM{Chrome: h.chrome(c, i18n.T(ctx, "words.title")), Lang: lang, Langs: i18n.Languages, Query: q,
+		vm := WordsVM{Chrome: h.chrome(c, i18n.T(ctx, "words.title")), Lang: lang, Langs: langs, Query: q,
 			Overrides: len(snap.Brand.Words[lang]), Error: i18n.TE(ctx, msg)}
 		for _, id := range ids {
 			portal, _ := h.cfg.Bundle.Text(lang, id)
