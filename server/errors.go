@@ -114,7 +114,7 @@ func (s *server) handleError(err error, c echo.Context) {
 		}
 		ctx := tenants.WithPartner(req.Context(), p)
 		lang := s.cfg.Bundle.Negotiate("", req.Header.Get("Accept-Language"), p.Brand.Language, p.Brand.Offered)
-		ctx = i18n.WithLocalizer(ctx, s.cfg.Bundle.Localizer(lang).WithWords(p.Brand.Words[lang]))
+		ctx = i18n.WithLocalizer(ctx, s.cfg.Bundle.LocalizerWith(lang, p.Brand.Words))
 		c.SetRequest(req.WithContext(ctx))
 	}
 	if wantsJSON(req) {

@@ -213,7 +213,7 @@ func (s *server) localize(next echo.HandlerFunc) echo.HandlerFunc {
 		lang := s.cfg.Bundle.Negotiate(choice, req.Header.Get("Accept-Language"), partnerDefault, offered)
 		c.Response().Header().Set("Content-Language", lang)
 		c.Response().Header().Add("Vary", "Accept-Language")
-		loc := s.cfg.Bundle.Localizer(lang).WithWords(words[lang])
+		loc := s.cfg.Bundle.LocalizerWith(lang, words)
 		ctx = i18n.WithLocalizer(ctx, loc)
 		ctx = whitelabel.WithFace(ctx, s.face(c, loc))
 		c.SetRequest(req.WithContext(ctx))

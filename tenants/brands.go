@@ -124,28 +124,39 @@ func (s *Store) liveSnapshot(ctx context.Context, q sqlx.QueryerContext, partner
 		return BrandSnapshot{}, fmt.Errorf("tenants: brand: %w", err)
 	}
 	snap := BrandSnapshot{Brand: row.partner().Brand}
-	data, ctype, err := s.logoOf(ctx, q, partnerID)
-	switch {
-	case err == nil:
-		snap.Logo, snap.LogoContentType = data, ctype
-	case !errors.Is(err, ErrNotFound):
-		return BrandSnapshot{}, err
-	}
-	data, ctype, err = s.imageOf(ctx, q, iconTable, partnerID)
-	switch {
-	case err == nil:
-		snap.Icon, snap.IconContentType = data, ctype
-	case !errors.Is(err, ErrNotFound):
-		return BrandSnapshot{}, err
-	}
-	data, _, err = s.imageOf(ctx, q, fontTable, partnerID)
-	switch {
-	case err == nil:
-		snap.FontFile = data
-	case !errors.Is(err, ErrNotFound):
-		return BrandSnapshot{}, err
+	var fontType string
+	for _, f := range []struct {
+		table string
+		data  *[]byte
+		ctype *string
+	}{
+		{logoTable, &snap.Logo, &snap.LogoContentType},
+		{iconTable, &snap.Icon, &snap.IconContentType},
+		{fontTable, &snap.FontFile, &fontType},
+	} {
+		data, ctype, err := s.imageOf(ctx, q, f.table, partnerID)
+		switch {
+		case err == nil:
+			*f.data, *f.ctype = data, ctype
+		case !errors.Is(err, ErrNotFound):
+			return BrandSnapshot{}, err
+		}
 	}
 	return snap, nil
+}
+
+// EditedBrand is the brand the studio edits: the partner's draft, else
+// the brand customers see now, with its files; draft says which.
+func (s *Store) EditedBrand(ctx context.Context, partnerID string) (snap BrandSnapshot, draft bool, err error) {
+	d, err := s.BrandDraft(ctx, partnerID)
+	switch {
+	case err == nil:
+		return d.BrandSnapshot, true, nil
+	case !errors.Is(err, ErrNotFound):
+		return BrandSnapshot{}, false, err
+	}
+	snap, err = s.liveSnapshot(ctx, s.db, partnerID)
+	return snap, false, err
 }
 
 // SaveBrandDraft validates and stores a partner's draft: customers keep

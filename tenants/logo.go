@@ -208,12 +208,7 @@ func declaredType(contentType string) string {
 // Logo returns a partner's logo and its content type, or ErrNotFound when
 // the partner has none.
 func (s *Store) Logo(ctx context.Context, partnerID string) ([]byte, string, error) {
-	return s.logoOf(ctx, s.db, partnerID)
-}
-
-// logoOf is Logo on q: the database or a transaction.
-func (s *Store) logoOf(ctx context.Context, q sqlx.QueryerContext, partnerID string) ([]byte, string, error) {
-	return s.imageOf(ctx, q, logoTable, partnerID)
+	return s.imageOf(ctx, s.db, logoTable, partnerID)
 }
 
 // Icon returns a partner's icon (its favicon) and its content type, or

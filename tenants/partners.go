@@ -70,7 +70,9 @@ type partnerRow struct {
 // partnerColumns selects a partnerRow from partners aliased p.
 const partnerColumns = `p.id, p.slug, p.brand_name, p.brand_primary_color, p.brand_accent_color,
 	p.brand_background_color, p.brand_text_color, p.brand_font, p.brand_language, p.brand_languages, p.brand_powered_by,
-	p.brand_words, p.brand_support_url, p.brand_terms_url, p.brand_privacy_url, p.app_domain, p.primary_host, p.created_at, p.suspended_at, p.suspended_why, EXISTS (SELECT 1 FROM partner_logos l WHERE l.partner_id = p.id) AS has_logo,
+	p.brand_words, p.brand_support_url, p.brand_terms_url, p.brand_privacy_url, p.app_domain, p.primary_host,
+	p.created_at, p.suspended_at, p.suspended_why,
+	EXISTS (SELECT 1 FROM partner_logos l WHERE l.partner_id = p.id) AS has_logo,
 	EXISTS (SELECT 1 FROM partner_icons i WHERE i.partner_id = p.id) AS has_icon,
 	EXISTS (SELECT 1 FROM partner_fonts f WHERE f.partner_id = p.id) AS has_font`
 
@@ -189,17 +191,15 @@ func (s *Store) createPartner(ctx context.Context, tx *sqlx.Tx, pc PartnerCreate
 	}
 	_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO partners (id, slug, brand_name, brand_primary_color,
 		brand_accent_color, brand_background_color, brand_text_color, brand_font, brand_language,
-		brand_languages, brand_powered_by, platform_token_sealed, stripe_key_sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		brand_languages, brand_powered_by, brand_words, brand_support_url, brand_terms_url, brand_privacy_url,
+		platform_token_sealed, stripe_key_sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		id, pc.Slug, brand.Name, brand.PrimaryColor, brand.AccentColor, brand.BackgroundColor,
-		brand.TextColor, brand.Font, brand.Language, strings.Join(brand.Offered, ","), brand.PoweredBy, sealed, stripeSealed, now)
+		brand.TextColor, brand.Font, brand.Language, strings.Join(brand.Offered, ","), brand.PoweredBy,
+		encodeWords(brand.Words), brand.SupportURL, brand.TermsURL, brand.PrivacyURL, sealed, stripeSealed, now)
 	if migrations.IsUniqueViolation(err) {
 		return Partner{}, duplicate("slug", MsgSlugTaken)
 	}
 	if err != nil {
-		return Partner{}, fmt.Errorf("tenants: create partner: %w", err)
-	}
-	// The rest of the brand (wording, links), written as every update does.
-	if _, err := writeBrand(ctx, tx, id, brand); err != nil {
 		return Partner{}, fmt.Errorf("tenants: create partner: %w", err)
 	}
 	if err := insertHostnames(ctx, tx, id, hosts); err != nil {

@@ -105,7 +105,7 @@ func (h *Handler) SaveBrand(c echo.Context) error {
 	ctx := c.Request().Context()
 	p, _ := tenants.PartnerFrom(ctx)
 	u, _ := tenants.UserFrom(ctx)
-	snap, err := h.editedSnapshot(ctx, p)
+	snap, _, err := h.cfg.Tenants.EditedBrand(ctx, p.ID)
 	if err != nil {
 		return err
 	}
@@ -146,32 +146,43 @@ func (h *Handler) SaveBrand(c echo.Context) error {
 		}
 		return err
 	}
-	// The logo and the icon, each kept when no file is chosen for it.
+	// The uploads, each kept when no file is chosen for it: the logo and
+	// the icon cleaned (tenants.CleanLogo), the font checked by the store;
+	// the font is removed when asked, whatever was chosen.
+	removeFont := c.FormValue("font_remove") == "on"
+	var fontType string
 	for _, up := range []struct {
 		field, tooLarge string
+		limit           int64
 		data            *[]byte
 		contentType     *string
+		clean           func(data []byte, contentType string) ([]byte, string, error)
+		skip            bool
 	}{
-		{"logo", "brand.logo.too_large", &snap.Logo, &snap.LogoContentType},
-		{"icon", "brand.icon.too_large", &snap.Icon, &snap.IconContentType},
+		{"logo", "brand.logo.too_large", maxLogo, &snap.Logo, &snap.LogoContentType, tenants.CleanLogo, false},
+		{"icon", "brand.icon.too_large", maxLogo, &snap.Icon, &snap.IconContentType, tenants.CleanLogo, false},
+		{"font_file", tenants.MsgFontTooLarge, tenants.MaxFontSize, &snap.FontFile, &fontType, nil, removeFont},
 	} {
 		fh, err := c.FormFile(up.field)
-		if err != nil || fh.Size == 0 {
+		if up.skip || err != nil || fh.Size == 0 {
 			continue
 		}
-		if fh.Size > maxLogo {
+		if fh.Size > up.limit {
 			return refuse(http.StatusBadRequest, i18n.NewError(up.tooLarge))
 		}
 		f, err := fh.Open()
 		if err != nil {
 			return err
 		}
-		data, err := io.ReadAll(io.LimitReader(f, maxLogo+1))
+		data, err := io.ReadAll(io.LimitReader(f, up.limit+1))
 		f.Close()
 		if err != nil {
 			return err
 		}
-		clean, ctype, err := tenants.CleanLogo(data, fh.Header.Get("Content-Type"))
+		ctype := fh.Header.Get("Content-Type")
+		if up.clean != nil {
+			data, ctype, err = up.clean(data, ctype)
+		}
 		var ve *tenants.ValidationError
 		if errors.As(err, &ve) {
 			return refuse(http.StatusBadRequest, i18n.NewError(ve.MessageID))
@@ -179,29 +190,10 @@ func (h *Handler) SaveBrand(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		*up.data, *up.contentType = clean, ctype
+		*up.data, *up.contentType = data, ctype
 	}
-	// The partner's own font: a WOFF2 upload, or removed.
-	if c.FormValue("font_remove") == "on" {
+	if removeFont {
 		snap.FontFile = nil
-	} else if fh, err := c.FormFile("font_file"); err == nil && fh.Size > 0 {
-		if fh.Size > tenants.MaxFontSize {
-			return refuse(http.StatusBadRequest, i18n.NewError(tenants.MsgFontTooLarge))
-		}
-		f, err := fh.Open()
-		if err != nil {
-			return err
-		}
-		data, err := io.ReadAll(io.LimitReader(f, tenants.MaxFontSize+1))
-		f.Close()
-		if err != nil {
-			return err
-		}
-		var ve *tenants.ValidationError
-		if err := tenants.CheckFont(data); errors.As(err, &ve) {
-			return refuse(http.StatusBadRequest, i18n.NewError(ve.MessageID))
-		}
-		snap.FontFile = data
 	}
 	snap.Brand = b
 	draft := c.FormValue("action") == "draft"

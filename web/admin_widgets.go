@@ -131,7 +131,7 @@ func (h *Handler) widgetPreview(c echo.Context, p tenants.Partner, f WidgetForm)
 	if !i18n.Supported(lang) {
 		lang = i18n.Languages[0]
 	}
-	lctx := i18n.WithLocalizer(ctx, h.localizer(p, lang))
+	lctx := i18n.WithLocalizer(ctx, h.cfg.Bundle.LocalizerWith(lang, p.Brand.Words))
 	if f.Period != "" && !components.ValidPeriod(f.Period) {
 		return nil, i18n.T(lctx, components.MsgErrPeriod, map[string]any{"Value": f.Period})
 	}

@@ -82,11 +82,6 @@ type Handler struct {
 	pages renderedPages
 }
 
-// localizer translates into lang with partner p's wording.
-func (h *Handler) localizer(p tenants.Partner, lang string) *i18n.Localizer {
-	return h.cfg.Bundle.Localizer(lang).WithWords(p.Brand.Words[lang])
-}
-
 // New returns the page handlers.
 func New(cfg Config) *Handler {
 	if cfg.WidgetCacheTTL == 0 {

@@ -14,7 +14,6 @@ import (
 	"github.com/grisaille/grisaille/components"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/web/i18n"
-	"github.com/grisaille/grisaille/whitelabel"
 )
 
 // DraftInfo is the partner's unpublished draft on the admin page.
@@ -29,41 +28,6 @@ type VersionRow struct {
 	Changed      string
 	RestoredFrom int
 	Current      bool
-}
-
-// editedSnapshot is the brand the studio's form edits: the draft, else the
-// published brand with its logo.
-func (h *Handler) editedSnapshot(ctx context.Context, p tenants.Partner) (tenants.BrandSnapshot, error) {
-	d, err := h.cfg.Tenants.BrandDraft(ctx, p.ID)
-	if err == nil {
-		return d.BrandSnapshot, nil
-	}
-	if !errors.Is(err, tenants.ErrNotFound) {
-		return tenants.BrandSnapshot{}, err
-	}
-	snap := tenants.BrandSnapshot{Brand: p.Brand}
-	data, ctype, err := h.cfg.Tenants.Logo(ctx, p.ID)
-	switch {
-	case err == nil:
-		snap.Logo, snap.LogoContentType = data, ctype
-	case !errors.Is(err, tenants.ErrNotFound):
-		return tenants.BrandSnapshot{}, err
-	}
-	data, ctype, err = h.cfg.Tenants.Icon(ctx, p.ID)
-	switch {
-	case err == nil:
-		snap.Icon, snap.IconContentType = data, ctype
-	case !errors.Is(err, tenants.ErrNotFound):
-		return tenants.BrandSnapshot{}, err
-	}
-	data, _, err = h.cfg.Tenants.Font(ctx, p.ID)
-	switch {
-	case err == nil:
-		snap.FontFile = data
-	case !errors.Is(err, tenants.ErrNotFound):
-		return tenants.BrandSnapshot{}, err
-	}
-	return snap, nil
 }
 
 // studioVM fills the admin page's draft and history.
@@ -178,42 +142,35 @@ func (h *Handler) DraftCSS(c echo.Context) error {
 
 // DraftLogo serves the draft's logo, sandboxed as the published one is.
 func (h *Handler) DraftLogo(c echo.Context) error {
-	d, err := h.draft(c)
-	if err != nil {
-		return err
-	}
-	if d.Logo == nil {
-		return echo.ErrNotFound
-	}
-	return serveImage(c, d.Logo, d.LogoContentType, "no-store")
-}
-
-// draftFontPath is where the draft's own font is served.
-const draftFontPath = "/admin/brand/draft-font.woff2"
-
-// DraftFont serves the draft's own font.
-func (h *Handler) DraftFont(c echo.Context) error {
-	d, err := h.draft(c)
-	if err != nil {
-		return err
-	}
-	if d.FontFile == nil {
-		return echo.ErrNotFound
-	}
-	return serveImage(c, d.FontFile, tenants.FontWOFF2, "no-store")
+	return h.draftFile(c, func(d tenants.BrandDraft) ([]byte, string) { return d.Logo, d.LogoContentType })
 }
 
 // DraftIcon serves the draft's icon, sandboxed as the published one is.
 func (h *Handler) DraftIcon(c echo.Context) error {
+	return h.draftFile(c, func(d tenants.BrandDraft) ([]byte, string) { return d.Icon, d.IconContentType })
+}
+
+// DraftFont serves the draft's own font.
+func (h *Handler) DraftFont(c echo.Context) error {
+	return h.draftFile(c, func(d tenants.BrandDraft) ([]byte, string) { return d.FontFile, tenants.FontWOFF2 })
+}
+
+// draftFile serves the draft's file that pick chooses, 404 when it has
+// none.
+func (h *Handler) draftFile(c echo.Context, pick func(tenants.BrandDraft) ([]byte, string)) error {
 	d, err := h.draft(c)
 	if err != nil {
 		return err
 	}
-	if d.Icon == nil {
+	data, ctype := pick(d)
+	if data == nil {
 		return echo.ErrNotFound
 	}
-	return serveImage(c, d.Icon, d.IconContentType, "no-store")
+	return serveImage(c, data, ctype, "no-store")
 }
+
+// draftFontPath is where the draft's own font is served.
+const draftFontPath = "/admin/brand/draft-font.woff2"
 
 // PreviewBrand shows one of the customers' pages (sign-in, dashboard,
 // pricing, a widget) in the draft brand, to the partner's admin; customers
@@ -229,12 +186,10 @@ func (h *Handler) PreviewBrand(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// The draft's wording, in the preview's texts and the products' names.
-	loc := h.cfg.Bundle.Localizer(i18n.Lang(ctx)).WithWords(d.Brand.Words[i18n.Lang(ctx)])
-	ctx = i18n.WithLocalizer(ctx, loc)
-	f := whitelabel.From(ctx)
-	f.T = func(id string) string { return loc.T(id) }
-	ctx = whitelabel.WithFace(ctx, f)
+	// The draft's wording, in the preview's texts and in the products'
+	// names (the pages' face translates through the context's localizer).
+	lang := i18n.Lang(ctx)
+	ctx = i18n.WithLocalizer(ctx, h.cfg.Bundle.LocalizerWith(lang, d.Brand.Words))
 	c.SetRequest(c.Request().WithContext(ctx))
 	// The partner as its draft would make it, for the widget and pricing
 	// previews (their cache is keyed by the wording too).

@@ -18,7 +18,6 @@ import (
 	"github.com/grisaille/grisaille/pricing"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/web/i18n"
-	"github.com/grisaille/grisaille/whitelabel"
 )
 
 // widgetQuery is what a widget asks for; "" takes the partner's default.
@@ -127,8 +126,8 @@ func (h *Handler) widgetCatalogue(ctx context.Context, a widgetAudience, q widge
 	case !slices.Contains(currencies, currency):
 		return components.Catalogue{}, &WidgetError{Status: http.StatusNotFound, Field: "currency", Value: q.Currency, ID: components.MsgErrCurr}
 	}
-	loc := h.localizer(a.partner, lang)
-	words := whitelabel.Face{Platform: whitelabel.From(ctx).Platform, T: func(id string) string { return loc.T(id) }}
+	loc := h.cfg.Bundle.LocalizerWith(lang, a.partner.Brand.Words)
+	names := face(i18n.WithLocalizer(ctx, loc)) // the products in lang, in the partner's words
 	out := components.Catalogue{Lang: lang, Currency: currency, Currencies: currencies, Zone: zone,
 		Zones: []components.Zone{}, Products: []components.Product{}}
 	for _, z := range zones {
@@ -155,7 +154,7 @@ func (h *Handler) widgetCatalogue(ctx context.Context, a widgetAudience, q widge
 		return p, nil
 	}
 	for _, rt := range cat.Runtimes() {
-		prod := components.Product{ID: rt.Variant.Slug, Name: words.RuntimeName(rt.Variant.Slug, rt.Variant.Name), Kind: components.KindRuntime}
+		prod := components.Product{ID: rt.Variant.Slug, Name: names.RuntimeName(rt.Variant.Slug, rt.Variant.Name), Kind: components.KindRuntime}
 		for _, f := range rt.Flavors {
 			if !f.Available || f.MachineLearning {
 				continue
@@ -180,7 +179,7 @@ func (h *Handler) widgetCatalogue(ctx context.Context, a widgetAudience, q widge
 		if !slices.Contains(providerZones(pv, []string{zone}), zone) {
 			continue
 		}
-		prod := components.Product{ID: pv.ID, Name: words.ProviderName(pv.ID, pv.Name), Kind: components.KindAddon}
+		prod := components.Product{ID: pv.ID, Name: names.ProviderName(pv.ID, pv.Name), Kind: components.KindAddon}
 		for _, pl := range pv.Plans {
 			p, err := price(pl.PriceID)
 			if err != nil {

@@ -143,7 +143,7 @@ func (h *Handler) cachedCatalogue(ctx context.Context, a widgetAudience, q widge
 	if e, ok := h.catalogues.get(key, now); ok {
 		return e, nil
 	}
-	cat, err := h.widgetCatalogue(i18n.WithLocalizer(ctx, h.localizer(a.partner, lang)), a, q)
+	cat, err := h.widgetCatalogue(i18n.WithLocalizer(ctx, h.cfg.Bundle.LocalizerWith(lang, a.partner.Brand.Words)), a, q)
 	if err != nil {
 		return encodedCatalogue{}, err
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -81,15 +82,14 @@ func (h *Handler) wordRows(lang, q string, words map[string]string) (rows []Word
 func (h *Handler) Words(c echo.Context) error {
 	ctx := c.Request().Context()
 	p, _ := tenants.PartnerFrom(ctx)
-	snap, err := h.editedSnapshot(ctx, p)
+	snap, draft, err := h.cfg.Tenants.EditedBrand(ctx, p.ID)
 	if err != nil {
 		return err
 	}
-	_, derr := h.cfg.Tenants.BrandDraft(ctx, p.ID)
 	langs := i18n.Offered(snap.Brand.Offered)
 	lang, q := wordsLang(c, langs), strings.TrimSpace(c.QueryParam("q"))
 	vm := WordsVM{Chrome: h.chrome(c, i18n.T(ctx, "words.title")), Lang: lang, Langs: langs, Query: q,
-		Overrides: len(snap.Brand.Words[lang]), Draft: derr == nil}
+		Overrides: len(snap.Brand.Words[lang]), Draft: draft}
 	vm.Rows, vm.More = h.wordRows(lang, q, snap.Brand.Words[lang])
 	return render(c, http.StatusOK, wordsPage(vm))
 }
@@ -102,7 +102,7 @@ func (h *Handler) SaveWords(c echo.Context) error {
 	ctx := c.Request().Context()
 	p, _ := tenants.PartnerFrom(ctx)
 	u, _ := tenants.UserFrom(ctx)
-	snap, err := h.editedSnapshot(ctx, p)
+	snap, _, err := h.cfg.Tenants.EditedBrand(ctx, p.ID)
 	if err != nil {
 		return err
 	}
@@ -122,10 +122,7 @@ func (h *Handler) SaveWords(c echo.Context) error {
 	}
 	words := map[string]map[string]string{}
 	for l, byID := range snap.Brand.Words {
-		words[l] = map[string]string{}
-		for id, t := range byID {
-			words[l][id] = t
-		}
+		words[l] = maps.Clone(byID)
 	}
 	if words[lang] == nil {
 		words[lang] = map[string]string{}
@@ -159,14 +156,11 @@ func (h *Handler) SaveWords(c echo.Context) error {
 		}
 		return refuse(i18n.NewError(we.Reason, "ID", we.ID, "Keep", we.Keep), we.ID)
 	}
-	b := snap.Brand
-	b.Words = words
-	norm, ferr := themes.NormalizeWords(b.Words)
+	norm, ferr := themes.NormalizeWords(words)
 	if ferr != nil {
 		return refuse(i18n.NewError(ferr.MessageID, "Max", themes.MaxWords, "Length", themes.MaxWordLength), "")
 	}
-	b.Words = norm
-	snap.Brand = b
+	snap.Brand.Words = norm
 	err = h.cfg.Tenants.SaveBrandDraft(ctx, p.ID, snap, u.Email)
 	var ve *tenants.ValidationError
 	if errors.As(err, &ve) {

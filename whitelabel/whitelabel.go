@@ -6,7 +6,7 @@
 //
 // A Face is built per request from the partner's settings and the
 // request's translator; it knows nothing of tenants or HTTP. Pages use its
-// typed methods (Application, Addon, Provider, Runtime, Zone); the
+// typed methods (Application, ProviderName, RuntimeName and their Desc); the
 // platform-compatible API passes raw answers through JSON, which finds the
 // same objects by their shape wherever they are nested.
 package whitelabel
@@ -125,30 +125,6 @@ func (f Face) variant(v platform.Variant) platform.Variant {
 	return v
 }
 
-// Addon shows an add-on with its provider in the portal's words.
-func (f Face) Addon(a platform.Addon) platform.Addon {
-	a.Provider.Name = f.ProviderName(a.Provider.ID, a.Provider.Name)
-	a.Provider.ShortDesc = f.ProviderDesc(a.Provider.ID)
-	a.Provider.LogoURL = ""
-	return a
-}
-
-// Zone shows a zone without the tags that name the platform.
-func (f Face) Zone(z platform.Zone) platform.Zone {
-	z.Tags = f.tags(z.Tags)
-	return z
-}
-
-func (f Face) tags(in []string) []string {
-	out := make([]string, 0, len(in))
-	for _, t := range in {
-		if !f.Platform.Mentions(t) {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
 // ProviderName is an add-on provider's name in the portal's words, or the
 // platform's for a provider the portal does not know yet.
 func (f Face) ProviderName(id, platformName string) string {
@@ -215,11 +191,6 @@ func AppHost(appName, appID, domain string) string {
 	}
 	sum := sha256.Sum256([]byte(appID))
 	return label + "-" + hex.EncodeToString(sum[:3]) + "." + strings.Trim(domain, ".")
-}
-
-// IsAppDomain reports whether host is an application host under domain.
-func IsAppDomain(host, domain string) bool {
-	return domain != "" && strings.HasSuffix(strings.ToLower(host), "."+strings.ToLower(domain))
 }
 
 // JSON presents a raw platform answer: every application, runtime, add-on,

@@ -257,6 +257,14 @@ func (b *Bundle) Localizer(lang string) *Localizer {
 	return &Localizer{lang: lang, loc: goi18n.NewLocalizer(b.bundle, lang)}
 }
 
+// LocalizerWith returns a translator for lang that says a partner's
+// wording (language → message id → text, checked by CheckWords) in place
+// of the portal's: Localizer(lang).WithWords(words[lang]).
+func (b *Bundle) LocalizerWith(lang string, words map[string]map[string]string) *Localizer {
+	l := b.Localizer(lang)
+	return l.WithWords(words[l.lang])
+}
+
 // WithWords returns a localizer that says a partner's wording (message id
 // → text, checked by CheckWords) in place of the portal's for those ids.
 // An override that does not parse as a template is ignored.
