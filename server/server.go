@@ -179,9 +179,9 @@ func New(cfg Config) *echo.Echo {
 	t := e.Group("", s.resolveTenant, s.loadSession, s.localize, s.csrf())
 	t.GET("/", h.Home)
 	t.GET("/theme.css", h.ThemeCSS)
-	t.GET("/brand/logo", h.Logo)
-	t.GET("/brand/icon", h.Icon)
-	t.GET("/brand/font.woff2", h.Font)
+	for _, k := range tenants.FileKinds() {
+		t.GET(web.FilePath(k, false), h.BrandFile(k))
+	}
 	t.GET("/login", h.ShowLogin)
 	t.POST("/login", h.Login)
 	t.POST("/logout", h.Logout)
@@ -224,9 +224,9 @@ func New(cfg Config) *echo.Echo {
 	adm.POST("/brand/rollback", h.RollbackBrand, admWrite)
 	adm.GET("/brand/preview/:page", h.PreviewBrand, admRead)
 	adm.GET("/brand/draft.css", h.DraftCSS, admRead)
-	adm.GET("/brand/draft-logo", h.DraftLogo, admRead)
-	adm.GET("/brand/draft-icon", h.DraftIcon, admRead)
-	adm.GET("/brand/draft-font.woff2", h.DraftFont, admRead)
+	for _, k := range tenants.FileKinds() {
+		adm.GET(strings.TrimPrefix(web.FilePath(k, true), "/admin"), h.DraftFile(k), admRead)
+	}
 	adm.GET("/brand/words", h.Words, admRead)
 	adm.POST("/brand/words", h.SaveWords, admWrite)
 	adm.POST("/zones", h.SavePartnerZones, admWrite)

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -275,6 +276,91 @@ func TestBrandIcon(t *testing.T) {
 	res, page := c.uploadAs("/admin/brand", "icon", bad, "icon.svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><g onload="alert(1)"/></svg>`))
 	if res.StatusCode != http.StatusBadRequest || !strings.Contains(page, "This SVG holds something") || !strings.Contains(page, `value="Kept Name"`) {
 		t.Fatalf("an unsafe SVG icon: %d", res.StatusCode)
+	}
+}
+
+// TestBrandDarkVariants: a logo for dark backgrounds is drawn on the dark
+// top bar (Acme's orange) while the light page keeps the logo; an icon for
+// dark browser themes is offered to them by media query; both are drafted
+// and previewed before customers see them, named in the history, refused
+// when unsafe with the form kept, and removed.
+func TestBrandDarkVariants(t *testing.T) {
+	a := newApp(t)
+	c := a.client(t, "acme.localhost")
+	c.signIn("admin@acme.example")
+	visitor := a.client(t, "acme.localhost")
+	barLogo := func(page string) string {
+		return regexpFind(t, page, `<a class="brand" href="/" data-testid="brand"><img src="([^"]+)"`)
+	}
+	pageLogo := func(page string) string {
+		return regexpFind(t, page, `<div class="brand-big"><img src="([^"]+)"`)
+	}
+	darkIcon := `<link rel="icon" href="%s" media="(prefers-color-scheme: dark)">`
+	if _, login := visitor.do(http.MethodGet, "/login", nil); barLogo(login) != "/brand/logo" || strings.Contains(login, "prefers-color-scheme") {
+		t.Fatalf("without dark variants the bar shows %q", barLogo(login))
+	}
+	var img bytes.Buffer
+	m := image.NewRGBA(image.Rect(0, 0, 64, 16))
+	m.Set(1, 1, color.RGBA{250, 250, 250, 255})
+	_ = png.Encode(&img, m)
+
+	fields := acmeBrandForm(c, "draft")
+	if res, body := c.uploadAs("/admin/brand", "logo_dark", fields, "logo-dark.png", img.Bytes()); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("draft the dark logo: %d\n%s", res.StatusCode, body)
+	}
+	if res, body := c.uploadAs("/admin/brand", "icon_dark", acmeBrandForm(c, "draft"), "icon-dark.png", img.Bytes()); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("draft the dark icon: %d\n%s", res.StatusCode, body)
+	}
+	if _, login := visitor.do(http.MethodGet, "/login", nil); barLogo(login) != "/brand/logo" {
+		t.Fatal("a drafted dark logo reached the customers")
+	}
+	_, preview := c.do(http.MethodGet, "/admin/brand/preview/login", nil)
+	if barLogo(preview) != "/admin/brand/draft-logo-dark" || pageLogo(preview) != "/admin/brand/draft-logo" ||
+		!strings.Contains(preview, fmt.Sprintf(darkIcon, "/admin/brand/draft-icon-dark")) {
+		t.Fatalf("the preview draws %q on the bar and %q on the page", barLogo(preview), pageLogo(preview))
+	}
+	if res, got := c.do(http.MethodGet, "/admin/brand/draft-logo-dark", nil); res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "image/png" || len(got) == 0 {
+		t.Fatalf("the draft's dark logo: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	if res, _ := c.do(http.MethodPost, "/admin/brand/publish", url.Values{"_csrf": {c.csrf("/admin")}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("publish: %d", res.StatusCode)
+	}
+	_, login := visitor.do(http.MethodGet, "/login", nil)
+	if barLogo(login) != "/brand/logo-dark" || pageLogo(login) != "/brand/logo" || !strings.Contains(login, fmt.Sprintf(darkIcon, "/brand/icon-dark")) {
+		t.Fatalf("published: the bar draws %q, the page %q", barLogo(login), pageLogo(login))
+	}
+	res, got := visitor.do(http.MethodGet, "/brand/logo-dark", nil)
+	if res.StatusCode != http.StatusOK || !strings.Contains(res.Header.Get("Content-Security-Policy"), "sandbox") {
+		t.Fatalf("the dark logo: %d", res.StatusCode)
+	}
+	if back, err := png.Decode(strings.NewReader(got)); err != nil || back.Bounds() != m.Bounds() {
+		t.Fatalf("the dark logo served is not the one uploaded: %v", err)
+	}
+	if res, _ := visitor.do(http.MethodGet, "/brand/icon-dark", nil); res.StatusCode != http.StatusOK {
+		t.Fatalf("the dark icon: %d", res.StatusCode)
+	}
+	if _, admin := c.do(http.MethodGet, "/admin", nil); !strings.Contains(admin, "logo for dark backgrounds") || !strings.Contains(admin, "icon for dark themes") {
+		t.Fatal("the history does not name the dark variants")
+	}
+
+	bad := acmeBrandForm(c, "publish")
+	bad.Set("name", "Kept Name")
+	res, page := c.uploadAs("/admin/brand", "logo_dark", bad, "dark.svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><s:script xmlns:s="http://www.w3.org/2000/svg">alert(1)</s:script></svg>`))
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(page, "This SVG holds something") || !strings.Contains(page, `value="Kept Name"`) {
+		t.Fatalf("an unsafe dark logo: %d", res.StatusCode)
+	}
+
+	remove := acmeBrandForm(c, "publish")
+	remove.Set("logo_dark_remove", "on")
+	remove.Set("icon_dark_remove", "on")
+	if res, body := c.do(http.MethodPost, "/admin/brand", remove); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("remove the dark variants: %d\n%s", res.StatusCode, body)
+	}
+	if res, _ := visitor.do(http.MethodGet, "/brand/logo-dark", nil); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("the removed dark logo still serves: %d", res.StatusCode)
+	}
+	if _, login := visitor.do(http.MethodGet, "/login", nil); barLogo(login) != "/brand/logo" || strings.Contains(login, "prefers-color-scheme") {
+		t.Fatalf("after removal the bar draws %q", barLogo(login))
 	}
 }
 

@@ -368,7 +368,8 @@ func TestLogo(t *testing.T) {
 			if err != nil {
 				t.Fatalf("got %v, want nil", err)
 			}
-			data, ct, err := s.Logo(ctx, a.ID)
+			f, err := s.BrandFile(ctx, a.ID, FileLogo)
+			data, ct := f.Data, f.ContentType
 			if err != nil || ct != tt.wantType {
 				t.Fatalf("got %d bytes of %q, %v; want %q", len(data), ct, err, tt.wantType)
 			}
@@ -391,7 +392,7 @@ func TestLogo(t *testing.T) {
 	if err := s.DeleteLogo(ctx, a.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.Logo(ctx, a.ID); !errors.Is(err, ErrNotFound) {
+	if _, err := s.BrandFile(ctx, a.ID, FileLogo); !errors.Is(err, ErrNotFound) {
 		t.Errorf("after delete: got %v, want ErrNotFound", err)
 	}
 	if p, _ := s.Partner(ctx, a.ID); p.Brand.HasLogo {

@@ -17,18 +17,40 @@ import (
 )
 
 // BrandSnapshot is a whole brand as drafted or published: its settings and
-// its logo (nil for none).
+// its files by kind (a kind absent has none): the logos, the icons (the
+// logo serves as the favicon when there is none) and the partner's own
+// font (shown before the safe-list font, which stays its fallback).
 type BrandSnapshot struct {
-	Brand           themes.Brand
-	Logo            []byte
-	LogoContentType string
-	// Icon is the browser tab's icon (favicon); the logo serves as one
-	// when there is none.
-	Icon            []byte
-	IconContentType string
-	// FontFile is the partner's own font (WOFF2, checked by CheckFont),
-	// shown before the safe-list font, which stays its fallback.
-	FontFile []byte
+	Brand themes.Brand
+	Files map[FileKind]File
+}
+
+// File returns the snapshot's file of kind k, if it has one.
+func (s BrandSnapshot) File(k FileKind) (File, bool) {
+	f, ok := s.Files[k]
+	return f, ok
+}
+
+// WithFile returns the snapshot with its file of kind k replaced, or
+// removed when f is nil; the snapshot it was made from is left alone.
+func (s BrandSnapshot) WithFile(k FileKind, f *File) BrandSnapshot {
+	files := make(map[FileKind]File, len(s.Files)+1)
+	for kind, file := range s.Files {
+		files[kind] = file
+	}
+	delete(files, k)
+	if f != nil {
+		files[k] = *f
+	}
+	s.Files = files
+	return s
+}
+
+// withFiles sets the snapshot's files and the brand's Has flags.
+func (s BrandSnapshot) withFiles(files map[FileKind]File) BrandSnapshot {
+	s.Files = files
+	markFiles(&s.Brand, func(k FileKind) bool { _, ok := files[k]; return ok })
+	return s
 }
 
 // BrandDraft is a partner's unpublished brand.
@@ -48,7 +70,7 @@ type BrandVersion struct {
 	RestoredFrom int
 	// Changed names what differs from the version before (the brand
 	// fields: "name", "colors", "font", "languages", "powered_by", "words",
-	// "links", "logo", "icon").
+	// "links", and the file kinds: "logo", "logo_dark", "icon", …).
 	Changed []string
 }
 
@@ -68,50 +90,36 @@ func encodeBrand(b themes.Brand) string {
 	return string(j)
 }
 
-func decodeBrand(s string, hasLogo bool) (themes.Brand, error) {
+func decodeBrand(s string) (themes.Brand, error) {
 	var j brandJSON
 	if err := json.Unmarshal([]byte(s), &j); err != nil {
 		return themes.Brand{}, fmt.Errorf("tenants: stored brand: %w", err)
 	}
 	return themes.Brand{Name: j.Name, PrimaryColor: j.Primary, AccentColor: j.Accent, BackgroundColor: j.Background,
 		TextColor: j.Text, Font: j.Font, Language: j.Language, Offered: j.Offered, PoweredBy: j.PoweredBy, Words: j.Words,
-		SupportURL: j.Support, TermsURL: j.Terms, PrivacyURL: j.Privacy, HasLogo: hasLogo}, nil
+		SupportURL: j.Support, TermsURL: j.Terms, PrivacyURL: j.Privacy}, nil
 }
 
-// checkSnapshot validates a snapshot's brand and logo, returning the
-// normalised brand and the logo's sniffed type.
+// checkSnapshot validates a snapshot's brand and files, returning the
+// normalised brand and each file with its sniffed type.
 func checkSnapshot(snap BrandSnapshot) (BrandSnapshot, error) {
 	b, err := snap.Brand.Normalize()
 	if err != nil {
 		return BrandSnapshot{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	out := BrandSnapshot{Brand: b}
-	if snap.Logo != nil {
-		sniffed, err := checkLogo(snap.Logo, snap.LogoContentType)
+	files := make(map[FileKind]File, len(snap.Files))
+	for _, k := range FileKinds() {
+		f, ok := snap.Files[k]
+		if !ok {
+			continue
+		}
+		ctype, err := k.check(f)
 		if err != nil {
 			return BrandSnapshot{}, err
 		}
-		out.Logo, out.LogoContentType = snap.Logo, sniffed
+		files[k] = File{Data: f.Data, ContentType: ctype}
 	}
-	if snap.Icon != nil {
-		sniffed, err := checkLogo(snap.Icon, snap.IconContentType)
-		if err != nil {
-			var ve *ValidationError
-			if errors.As(err, &ve) {
-				ve.Field = "icon"
-			}
-			return BrandSnapshot{}, err
-		}
-		out.Icon, out.IconContentType = snap.Icon, sniffed
-	}
-	if snap.FontFile != nil {
-		if err := CheckFont(snap.FontFile); err != nil {
-			return BrandSnapshot{}, err
-		}
-		out.FontFile = snap.FontFile
-	}
-	out.Brand.HasLogo, out.Brand.HasIcon, out.Brand.HasFont = out.Logo != nil, out.Icon != nil, out.FontFile != nil
-	return out, nil
+	return BrandSnapshot{Brand: b}.withFiles(files), nil
 }
 
 // liveSnapshot reads the brand customers see now.
@@ -123,26 +131,11 @@ func (s *Store) liveSnapshot(ctx context.Context, q sqlx.QueryerContext, partner
 		}
 		return BrandSnapshot{}, fmt.Errorf("tenants: brand: %w", err)
 	}
-	snap := BrandSnapshot{Brand: row.partner().Brand}
-	var fontType string
-	for _, f := range []struct {
-		table string
-		data  *[]byte
-		ctype *string
-	}{
-		{logoTable, &snap.Logo, &snap.LogoContentType},
-		{iconTable, &snap.Icon, &snap.IconContentType},
-		{fontTable, &snap.FontFile, &fontType},
-	} {
-		data, ctype, err := s.imageOf(ctx, q, f.table, partnerID)
-		switch {
-		case err == nil:
-			*f.data, *f.ctype = data, ctype
-		case !errors.Is(err, ErrNotFound):
-			return BrandSnapshot{}, err
-		}
+	files, err := s.readFiles(ctx, q, "partner_files", `partner_id = ?`, partnerID)
+	if err != nil {
+		return BrandSnapshot{}, err
 	}
-	return snap, nil
+	return BrandSnapshot{Brand: row.partner().Brand}.withFiles(files), nil
 }
 
 // EditedBrand is the brand the studio edits: the partner's draft, else
@@ -166,45 +159,40 @@ func (s *Store) SaveBrandDraft(ctx context.Context, partnerID string, snap Brand
 	if err != nil {
 		return err
 	}
-	q := s.db.Rebind(`INSERT INTO brand_drafts (partner_id, brand, logo, logo_content_type, icon, icon_content_type, font_file,
-		updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (partner_id) DO UPDATE SET brand = excluded.brand,
-		logo = excluded.logo, logo_content_type = excluded.logo_content_type, icon = excluded.icon,
-		icon_content_type = excluded.icon_content_type, font_file = excluded.font_file,
-		updated_at = excluded.updated_at, updated_by = excluded.updated_by`)
-	if _, err := s.db.ExecContext(ctx, q, partnerID, encodeBrand(snap.Brand), snap.Logo, snap.LogoContentType,
-		snap.Icon, snap.IconContentType, snap.FontFile, s.timestamp(), by); err != nil {
-		return fmt.Errorf("tenants: save brand draft: %w", err)
-	}
-	return nil
+	return s.inTx(ctx, "save brand draft", func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO brand_drafts (partner_id, brand, updated_at, updated_by)
+			VALUES (?, ?, ?, ?) ON CONFLICT (partner_id) DO UPDATE SET brand = excluded.brand,
+			updated_at = excluded.updated_at, updated_by = excluded.updated_by`),
+			partnerID, encodeBrand(snap.Brand), s.timestamp(), by); err != nil {
+			return err
+		}
+		return s.writeFiles(ctx, tx, "brand_draft_files", snap.Files, partnerID)
+	})
 }
 
 // BrandDraft returns a partner's draft, or ErrNotFound when it has none.
 func (s *Store) BrandDraft(ctx context.Context, partnerID string) (BrandDraft, error) {
 	var row struct {
-		Brand       string    `db:"brand"`
-		Logo        []byte    `db:"logo"`
-		ContentType string    `db:"logo_content_type"`
-		Icon        []byte    `db:"icon"`
-		IconType    string    `db:"icon_content_type"`
-		FontFile    []byte    `db:"font_file"`
-		UpdatedAt   time.Time `db:"updated_at"`
-		UpdatedBy   string    `db:"updated_by"`
+		Brand     string    `db:"brand"`
+		UpdatedAt time.Time `db:"updated_at"`
+		UpdatedBy string    `db:"updated_by"`
 	}
-	err := s.db.GetContext(ctx, &row, s.db.Rebind(`SELECT brand, logo, logo_content_type, icon, icon_content_type, font_file, updated_at, updated_by
-		FROM brand_drafts WHERE partner_id = ?`), partnerID)
+	err := s.db.GetContext(ctx, &row, s.db.Rebind(`SELECT brand, updated_at, updated_by FROM brand_drafts WHERE partner_id = ?`), partnerID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return BrandDraft{}, ErrNotFound
 	}
 	if err != nil {
 		return BrandDraft{}, fmt.Errorf("tenants: brand draft: %w", err)
 	}
-	b, err := decodeBrand(row.Brand, row.Logo != nil)
+	b, err := decodeBrand(row.Brand)
 	if err != nil {
 		return BrandDraft{}, err
 	}
-	b.HasIcon, b.HasFont = row.Icon != nil, row.FontFile != nil
-	return BrandDraft{BrandSnapshot: BrandSnapshot{Brand: b, Logo: row.Logo, LogoContentType: row.ContentType,
-		Icon: row.Icon, IconContentType: row.IconType, FontFile: row.FontFile}, UpdatedAt: utc(row.UpdatedAt), UpdatedBy: row.UpdatedBy}, nil
+	files, err := s.readFiles(ctx, s.db, "brand_draft_files", `partner_id = ?`, partnerID)
+	if err != nil {
+		return BrandDraft{}, err
+	}
+	return BrandDraft{BrandSnapshot: BrandSnapshot{Brand: b}.withFiles(files), UpdatedAt: utc(row.UpdatedAt), UpdatedBy: row.UpdatedBy}, nil
 }
 
 // DiscardBrandDraft deletes a partner's draft.
@@ -259,14 +247,16 @@ func (s *Store) publish(ctx context.Context, partnerID string, snap BrandSnapsho
 		}
 		now := s.timestamp()
 		insert := func(v int, snap BrandSnapshot, by string, from int) error {
-			_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO brand_versions (partner_id, version, brand, logo, logo_content_type,
-				icon, icon_content_type, font_file, published_at, published_by, restored_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-				partnerID, v, encodeBrand(snap.Brand), snap.Logo, snap.LogoContentType, snap.Icon, snap.IconContentType, snap.FontFile,
-				now, by, from)
+			_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO brand_versions (partner_id, version, brand,
+				published_at, published_by, restored_from) VALUES (?, ?, ?, ?, ?, ?)`),
+				partnerID, v, encodeBrand(snap.Brand), now, by, from)
 			if migrations.IsUniqueViolation(err) {
 				return fmt.Errorf("%w: brand published at the same time", ErrDuplicate)
 			}
-			return err
+			if err != nil {
+				return err
+			}
+			return s.writeFiles(ctx, tx, "brand_version_files", snap.Files, partnerID, v)
 		}
 		if version == 0 {
 			live, err := s.liveSnapshot(ctx, tx, partnerID)
@@ -285,17 +275,7 @@ func (s *Store) publish(ctx context.Context, partnerID string, snap BrandSnapsho
 		if _, err := writeBrand(ctx, tx, partnerID, snap.Brand); err != nil {
 			return err
 		}
-		if err := s.replaceLogo(ctx, tx, partnerID, snap.Logo, snap.LogoContentType); err != nil {
-			return err
-		}
-		if err := s.replaceImage(ctx, tx, iconTable, partnerID, snap.Icon, snap.IconContentType); err != nil {
-			return err
-		}
-		var fontType string
-		if snap.FontFile != nil {
-			fontType = FontWOFF2
-		}
-		if err := s.replaceImage(ctx, tx, fontTable, partnerID, snap.FontFile, fontType); err != nil {
+		if err := s.writeFiles(ctx, tx, "partner_files", snap.Files, partnerID); err != nil {
 			return err
 		}
 		if restoredFrom == 0 {
@@ -331,11 +311,6 @@ func (s *Store) brandVersions(ctx context.Context, q sqlx.QueryerContext, partne
 	var rows []struct {
 		Version      int       `db:"version"`
 		Brand        string    `db:"brand"`
-		Logo         []byte    `db:"logo"`
-		ContentType  string    `db:"logo_content_type"`
-		Icon         []byte    `db:"icon"`
-		IconType     string    `db:"icon_content_type"`
-		FontFile     []byte    `db:"font_file"`
 		PublishedAt  time.Time `db:"published_at"`
 		PublishedBy  string    `db:"published_by"`
 		RestoredFrom int       `db:"restored_from"`
@@ -344,19 +319,21 @@ func (s *Store) brandVersions(ctx context.Context, q sqlx.QueryerContext, partne
 	if version != 0 {
 		cond, args = cond+` AND version = ?`, append(args, version)
 	}
-	if err := sqlx.SelectContext(ctx, q, &rows, s.db.Rebind(`SELECT version, brand, logo, logo_content_type, icon, icon_content_type, font_file,
+	if err := sqlx.SelectContext(ctx, q, &rows, s.db.Rebind(`SELECT version, brand,
 		published_at, published_by, restored_from FROM brand_versions WHERE `+cond+` ORDER BY version DESC`), args...); err != nil {
 		return nil, fmt.Errorf("tenants: brand versions: %w", err)
 	}
 	out := make([]BrandVersion, 0, len(rows))
 	for _, r := range rows {
-		b, err := decodeBrand(r.Brand, r.Logo != nil)
+		b, err := decodeBrand(r.Brand)
 		if err != nil {
 			return nil, err
 		}
-		b.HasIcon, b.HasFont = r.Icon != nil, r.FontFile != nil
-		out = append(out, BrandVersion{BrandSnapshot: BrandSnapshot{Brand: b, Logo: r.Logo, LogoContentType: r.ContentType,
-			Icon: r.Icon, IconContentType: r.IconType, FontFile: r.FontFile},
+		files, err := s.readFiles(ctx, q, "brand_version_files", `partner_id = ? AND version = ?`, partnerID, r.Version)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, BrandVersion{BrandSnapshot: BrandSnapshot{Brand: b}.withFiles(files),
 			Version: r.Version, PublishedAt: utc(r.PublishedAt), PublishedBy: r.PublishedBy, RestoredFrom: r.RestoredFrom})
 	}
 	return out, nil
@@ -372,7 +349,7 @@ func brandChanges(a, b BrandSnapshot) []string {
 	if x.PrimaryColor != y.PrimaryColor || x.AccentColor != y.AccentColor || x.BackgroundColor != y.BackgroundColor || x.TextColor != y.TextColor {
 		out = append(out, "colors")
 	}
-	if x.Font != y.Font || !bytes.Equal(a.FontFile, b.FontFile) {
+	if x.Font != y.Font || !sameFile(a, b, FileFont) {
 		out = append(out, "font")
 	}
 	if x.Language != y.Language || !slices.Equal(x.Offered, y.Offered) {
@@ -387,11 +364,18 @@ func brandChanges(a, b BrandSnapshot) []string {
 	if x.SupportURL != y.SupportURL || x.TermsURL != y.TermsURL || x.PrivacyURL != y.PrivacyURL {
 		out = append(out, "links")
 	}
-	if !bytes.Equal(a.Logo, b.Logo) {
-		out = append(out, "logo")
-	}
-	if !bytes.Equal(a.Icon, b.Icon) {
-		out = append(out, "icon")
+	for _, k := range FileKinds() {
+		if k != FileFont && !sameFile(a, b, k) {
+			out = append(out, string(k))
+		}
 	}
 	return out
+}
+
+// sameFile reports whether two snapshots hold the same file of kind k, or
+// both none.
+func sameFile(a, b BrandSnapshot, k FileKind) bool {
+	fa, oka := a.File(k)
+	fb, okb := b.File(k)
+	return oka == okb && bytes.Equal(fa.Data, fb.Data)
 }

@@ -3,8 +3,6 @@ package tenants
 import (
 	"bytes"
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"image"
 	"image/jpeg"
@@ -143,7 +141,7 @@ func (s *Store) setLogo(ctx context.Context, tx *sqlx.Tx, partnerID string, data
 	if err := partnerExists(ctx, tx, partnerID); err != nil {
 		return err
 	}
-	return s.replaceLogo(ctx, tx, partnerID, data, sniffed)
+	return s.setFile(ctx, tx, partnerID, FileLogo, &File{Data: data, ContentType: sniffed})
 }
 
 // checkLogo validates a logo, returning its sniffed content type: the
@@ -158,35 +156,6 @@ func checkLogo(data []byte, contentType string) (string, error) {
 		return "", invalid("logo", MsgLogoTypeInvalid)
 	}
 	return sniffed, nil
-}
-
-// The tables of a partner's files: its logo, its icon and its font.
-const (
-	logoTable = "partner_logos"
-	iconTable = "partner_icons"
-	fontTable = "partner_fonts"
-)
-
-// replaceLogo stores a checked logo as the partner's, or removes its logo
-// when data is nil, inside the caller's transaction.
-func (s *Store) replaceLogo(ctx context.Context, tx *sqlx.Tx, partnerID string, data []byte, sniffed string) error {
-	return s.replaceImage(ctx, tx, logoTable, partnerID, data, sniffed)
-}
-
-// replaceImage stores a checked image in table (logoTable or iconTable) as
-// the partner's, or removes it when data is nil.
-func (s *Store) replaceImage(ctx context.Context, tx *sqlx.Tx, table, partnerID string, data []byte, sniffed string) error {
-	if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM `+table+` WHERE partner_id = ?`), partnerID); err != nil {
-		return fmt.Errorf("tenants: set %s: %w", table, err)
-	}
-	if data == nil {
-		return nil
-	}
-	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO `+table+` (partner_id, data, content_type, updated_at)
-		VALUES (?, ?, ?, ?)`), partnerID, data, sniffed, s.timestamp()); err != nil {
-		return fmt.Errorf("tenants: set %s: %w", table, err)
-	}
-	return nil
 }
 
 // declaredType returns the lowercase media type of a Content-Type value,
@@ -205,43 +174,9 @@ func declaredType(contentType string) string {
 	return mt
 }
 
-// Logo returns a partner's logo and its content type, or ErrNotFound when
-// the partner has none.
-func (s *Store) Logo(ctx context.Context, partnerID string) ([]byte, string, error) {
-	return s.imageOf(ctx, s.db, logoTable, partnerID)
-}
-
-// Icon returns a partner's icon (its favicon) and its content type, or
-// ErrNotFound when the partner has none.
-func (s *Store) Icon(ctx context.Context, partnerID string) ([]byte, string, error) {
-	return s.imageOf(ctx, s.db, iconTable, partnerID)
-}
-
-// Font returns a partner's own font (WOFF2), or ErrNotFound when it has
-// none.
-func (s *Store) Font(ctx context.Context, partnerID string) ([]byte, string, error) {
-	return s.imageOf(ctx, s.db, fontTable, partnerID)
-}
-
-// imageOf reads a partner's image from table (logoTable or iconTable).
-func (s *Store) imageOf(ctx context.Context, q sqlx.QueryerContext, table, partnerID string) ([]byte, string, error) {
-	var row struct {
-		Data        []byte `db:"data"`
-		ContentType string `db:"content_type"`
-	}
-	err := sqlx.GetContext(ctx, q, &row, s.db.Rebind(`SELECT data, content_type FROM `+table+` WHERE partner_id = ?`), partnerID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, "", ErrNotFound
-	}
-	if err != nil {
-		return nil, "", fmt.Errorf("tenants: %s: %w", table, err)
-	}
-	return row.Data, row.ContentType, nil
-}
-
 // DeleteLogo removes a partner's logo; it returns ErrNotFound when there is
 // none.
 func (s *Store) DeleteLogo(ctx context.Context, partnerID string) error {
-	res, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM partner_logos WHERE partner_id = ?`), partnerID)
+	res, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM partner_files WHERE partner_id = ? AND kind = ?`), partnerID, string(FileLogo))
 	return s.afterTenantChange(ctx, affectedOne(res, err, "delete logo"))
 }

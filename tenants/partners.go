@@ -59,7 +59,9 @@ type partnerRow struct {
 	PrivacyURL      string       `db:"brand_privacy_url"`
 	AppDomain       string       `db:"app_domain"`
 	HasLogo         bool         `db:"has_logo"`
+	HasLogoDark     bool         `db:"has_logo_dark"`
 	HasIcon         bool         `db:"has_icon"`
+	HasIconDark     bool         `db:"has_icon_dark"`
 	HasFont         bool         `db:"has_font"`
 	PrimaryHost     string       `db:"primary_host"`
 	CreatedAt       time.Time    `db:"created_at"`
@@ -72,9 +74,11 @@ const partnerColumns = `p.id, p.slug, p.brand_name, p.brand_primary_color, p.bra
 	p.brand_background_color, p.brand_text_color, p.brand_font, p.brand_language, p.brand_languages, p.brand_powered_by,
 	p.brand_words, p.brand_support_url, p.brand_terms_url, p.brand_privacy_url, p.app_domain, p.primary_host,
 	p.created_at, p.suspended_at, p.suspended_why,
-	EXISTS (SELECT 1 FROM partner_logos l WHERE l.partner_id = p.id) AS has_logo,
-	EXISTS (SELECT 1 FROM partner_icons i WHERE i.partner_id = p.id) AS has_icon,
-	EXISTS (SELECT 1 FROM partner_fonts f WHERE f.partner_id = p.id) AS has_font`
+	EXISTS (SELECT 1 FROM partner_files f WHERE f.partner_id = p.id AND f.kind = 'logo') AS has_logo,
+	EXISTS (SELECT 1 FROM partner_files f WHERE f.partner_id = p.id AND f.kind = 'logo_dark') AS has_logo_dark,
+	EXISTS (SELECT 1 FROM partner_files f WHERE f.partner_id = p.id AND f.kind = 'icon') AS has_icon,
+	EXISTS (SELECT 1 FROM partner_files f WHERE f.partner_id = p.id AND f.kind = 'icon_dark') AS has_icon_dark,
+	EXISTS (SELECT 1 FROM partner_files f WHERE f.partner_id = p.id AND f.kind = 'font') AS has_font`
 
 // offeredLanguages reads a partner's stored languages: every language when
 // none is stored.
@@ -107,7 +111,9 @@ func (r partnerRow) partner() Partner {
 			TermsURL:        r.TermsURL,
 			PrivacyURL:      r.PrivacyURL,
 			HasLogo:         r.HasLogo,
+			HasLogoDark:     r.HasLogoDark,
 			HasIcon:         r.HasIcon,
+			HasIconDark:     r.HasIconDark,
 			HasFont:         r.HasFont,
 		},
 		Hostnames:    []string{},

@@ -66,8 +66,13 @@ type Brand struct {
 	// HasLogo reports that a logo is stored for the partner; the tenants
 	// package owns the bytes and sets this field when it loads a brand.
 	HasLogo bool
+	// HasLogoDark reports that a logo for dark surfaces is stored.
+	HasLogoDark bool
 	// HasIcon reports that an icon (favicon) is stored, as HasLogo does.
 	HasIcon bool
+	// HasIconDark reports that an icon for browsers in a dark colour
+	// scheme is stored.
+	HasIconDark bool
 	// HasFont reports that the partner's own font (WOFF2) is stored: the
 	// pages use it before Font, which stays its fallback.
 	HasFont bool

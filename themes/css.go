@@ -112,6 +112,13 @@ func onColor(bg rgb) rgb {
 	return black
 }
 
+// IsDark reports whether a surface of this colour is dark: white text
+// contrasts with it better than black does. A logo drawn on it is the
+// dark-surface variant.
+func IsDark(color string) bool {
+	return OnColor(color) == "#ffffff"
+}
+
 // tint mixes the colour with white; weight is the share of the colour kept.
 func tint(c rgb, weight float64) rgb {
 	mix := func(v uint8) uint8 {

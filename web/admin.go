@@ -18,8 +18,30 @@ import (
 	"github.com/grisaille/grisaille/web/i18n"
 )
 
-// maxLogo is the largest logo a partner may upload.
-const maxLogo = 256 << 10
+// brandUpload is one of the brand form's file inputs: a file of Kind sent
+// as Field, removed by the "<Kind>_remove" checkbox.
+type brandUpload struct {
+	Kind                        tenants.FileKind
+	Field                       string
+	Label, Hint, Remove, Accept string
+	TooLarge                    string
+	Limit                       int64
+}
+
+// removeField is the name of the checkbox removing the stored file.
+func (up brandUpload) removeField() string { return string(up.Kind) + "_remove" }
+
+// imageTypes are the image types a brand's logos and icons may be.
+const imageTypes = "image/png,image/jpeg,image/webp,image/svg+xml"
+
+// brandUploads are the brand form's files, in the form's order.
+var brandUploads = []brandUpload{
+	{tenants.FileLogo, "logo", "brand.logo", "brand.logo_hint", "brand.logo_remove", imageTypes, "brand.logo.too_large", tenants.MaxLogoSize},
+	{tenants.FileLogoDark, "logo_dark", "brand.logo_dark", "brand.logo_dark_hint", "brand.logo_dark_remove", imageTypes, "brand.logo.too_large", tenants.MaxLogoSize},
+	{tenants.FileIcon, "icon", "brand.icon", "brand.icon_hint", "brand.icon_remove", imageTypes, "brand.icon.too_large", tenants.MaxLogoSize},
+	{tenants.FileIconDark, "icon_dark", "brand.icon_dark", "brand.icon_dark_hint", "brand.icon_dark_remove", imageTypes, "brand.icon.too_large", tenants.MaxLogoSize},
+	{tenants.FileFont, "font_file", "brand.font_file", "brand.font_file_hint", "brand.font_remove", "font/woff2,.woff2", tenants.MsgFontTooLarge, tenants.MaxFontSize},
+}
 
 // Choice is one checkbox of a set: a zone, a language.
 type Choice struct {
@@ -98,6 +120,17 @@ func (h *Handler) AdminHome(c echo.Context) error {
 	return render(c, http.StatusOK, adminPage(vm))
 }
 
+// uploadsOf returns the brand's uploads of fonts (font true) or of images.
+func uploadsOf(font bool) []brandUpload {
+	var out []brandUpload
+	for _, up := range brandUploads {
+		if (up.Kind == tenants.FileFont) == font {
+			out = append(out, up)
+		}
+	}
+	return out
+}
+
 // SaveBrand saves the brand form: as the draft ("Save draft"), or
 // published at once ("Publish", and a form without the choice). The logo
 // is the uploaded one, else the draft's, else the published one.
@@ -146,42 +179,33 @@ func (h *Handler) SaveBrand(c echo.Context) error {
 		}
 		return err
 	}
-	// The uploads, each kept when no file is chosen for it: the logo and
-	// the icon cleaned (tenants.CleanLogo), the font checked by the store;
-	// the font is removed when asked, whatever was chosen.
-	removeFont := c.FormValue("font_remove") == "on"
-	var fontType string
-	for _, up := range []struct {
-		field, tooLarge string
-		limit           int64
-		data            *[]byte
-		contentType     *string
-		clean           func(data []byte, contentType string) ([]byte, string, error)
-		skip            bool
-	}{
-		{"logo", "brand.logo.too_large", maxLogo, &snap.Logo, &snap.LogoContentType, tenants.CleanLogo, false},
-		{"icon", "brand.icon.too_large", maxLogo, &snap.Icon, &snap.IconContentType, tenants.CleanLogo, false},
-		{"font_file", tenants.MsgFontTooLarge, tenants.MaxFontSize, &snap.FontFile, &fontType, nil, removeFont},
-	} {
-		fh, err := c.FormFile(up.field)
-		if up.skip || err != nil || fh.Size == 0 {
+	// The uploads, each kept when no file is chosen for it, removed when
+	// asked whatever was chosen: the images cleaned (tenants.CleanLogo),
+	// the font checked by the store.
+	for _, up := range brandUploads {
+		if c.FormValue(up.removeField()) == "on" {
+			snap = snap.WithFile(up.Kind, nil)
 			continue
 		}
-		if fh.Size > up.limit {
-			return refuse(http.StatusBadRequest, i18n.NewError(up.tooLarge))
+		fh, err := c.FormFile(up.Field)
+		if err != nil || fh.Size == 0 {
+			continue
+		}
+		if fh.Size > up.Limit {
+			return refuse(http.StatusBadRequest, i18n.NewError(up.TooLarge))
 		}
 		f, err := fh.Open()
 		if err != nil {
 			return err
 		}
-		data, err := io.ReadAll(io.LimitReader(f, up.limit+1))
+		data, err := io.ReadAll(io.LimitReader(f, up.Limit+1))
 		f.Close()
 		if err != nil {
 			return err
 		}
 		ctype := fh.Header.Get("Content-Type")
-		if up.clean != nil {
-			data, ctype, err = up.clean(data, ctype)
+		if up.Kind.IsImage() {
+			data, ctype, err = tenants.CleanLogo(data, ctype)
 		}
 		var ve *tenants.ValidationError
 		if errors.As(err, &ve) {
@@ -190,10 +214,7 @@ func (h *Handler) SaveBrand(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		*up.data, *up.contentType = data, ctype
-	}
-	if removeFont {
-		snap.FontFile = nil
+		snap = snap.WithFile(up.Kind, &tenants.File{Data: data, ContentType: ctype})
 	}
 	snap.Brand = b
 	draft := c.FormValue("action") == "draft"

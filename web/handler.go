@@ -25,6 +25,7 @@ import (
 	"github.com/grisaille/grisaille/pricing"
 	"github.com/grisaille/grisaille/pricing/invoicing"
 	"github.com/grisaille/grisaille/tenants"
+	"github.com/grisaille/grisaille/themes"
 	"github.com/grisaille/grisaille/tokens"
 	"github.com/grisaille/grisaille/web/i18n"
 )
@@ -130,8 +131,7 @@ func render(c echo.Context, status int, comp templ.Component) error {
 type Chrome struct {
 	Title        string
 	BrandName    string
-	HasLogo      bool
-	HasIcon      bool
+	Files        BrandFiles
 	PoweredBy    bool
 	PlatformName string
 	User         *tenants.User
@@ -157,6 +157,24 @@ type Chrome struct {
 	SupportURL, TermsURL, PrivacyURL string
 }
 
+// BrandFiles says which of the brand's files are stored (the draft's in
+// the studio's preview) and which of the pages' surfaces are dark.
+type BrandFiles struct {
+	Logo, LogoDark, Icon, IconDark bool
+	// DarkBar and DarkPage report that the top bar (drawn in the primary
+	// colour) and the page (the background colour) are dark surfaces.
+	DarkBar, DarkPage bool
+}
+
+// HasLogo reports whether there is a logo of either variant.
+func (f BrandFiles) HasLogo() bool { return f.Logo || f.LogoDark }
+
+// chromeFiles reads a brand's BrandFiles.
+func chromeFiles(b themes.Brand) BrandFiles {
+	return BrandFiles{Logo: b.HasLogo, LogoDark: b.HasLogoDark, Icon: b.HasIcon, IconDark: b.HasIconDark,
+		DarkBar: themes.IsDark(b.PrimaryColor), DarkPage: themes.IsDark(b.BackgroundColor)}
+}
+
 // Flash is a one-time message shown on the next page.
 type Flash struct {
 	Kind string // "ok" or "error"
@@ -170,8 +188,7 @@ func (h *Handler) chrome(c echo.Context, title string) Chrome {
 	ch := Chrome{
 		Title:        title,
 		BrandName:    p.Brand.Name,
-		HasLogo:      p.Brand.HasLogo,
-		HasIcon:      p.Brand.HasIcon,
+		Files:        chromeFiles(p.Brand),
 		PoweredBy:    p.Brand.PoweredBy,
 		PlatformName: h.cfg.PlatformName,
 		SupportURL:   p.Brand.SupportURL,

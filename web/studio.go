@@ -134,43 +134,27 @@ func (h *Handler) DraftCSS(c echo.Context) error {
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	font := ""
-	if d.FontFile != nil {
-		font = draftFontPath
+	if _, ok := d.File(tenants.FileFont); ok {
+		font = FilePath(tenants.FileFont, true)
 	}
 	return c.Blob(http.StatusOK, "text/css; charset=utf-8", []byte(d.Brand.CSSWithFont(font)))
 }
 
-// DraftLogo serves the draft's logo, sandboxed as the published one is.
-func (h *Handler) DraftLogo(c echo.Context) error {
-	return h.draftFile(c, func(d tenants.BrandDraft) ([]byte, string) { return d.Logo, d.LogoContentType })
-}
-
-// DraftIcon serves the draft's icon, sandboxed as the published one is.
-func (h *Handler) DraftIcon(c echo.Context) error {
-	return h.draftFile(c, func(d tenants.BrandDraft) ([]byte, string) { return d.Icon, d.IconContentType })
-}
-
-// DraftFont serves the draft's own font.
-func (h *Handler) DraftFont(c echo.Context) error {
-	return h.draftFile(c, func(d tenants.BrandDraft) ([]byte, string) { return d.FontFile, tenants.FontWOFF2 })
-}
-
-// draftFile serves the draft's file that pick chooses, 404 when it has
-// none.
-func (h *Handler) draftFile(c echo.Context, pick func(tenants.BrandDraft) ([]byte, string)) error {
-	d, err := h.draft(c)
-	if err != nil {
-		return err
+// DraftFile serves the draft's file of kind k, sandboxed as the published
+// one is, or 404 when the draft has none.
+func (h *Handler) DraftFile(k tenants.FileKind) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		d, err := h.draft(c)
+		if err != nil {
+			return err
+		}
+		f, ok := d.File(k)
+		if !ok {
+			return echo.ErrNotFound
+		}
+		return serveImage(c, f.Data, f.ContentType, "no-store")
 	}
-	data, ctype := pick(d)
-	if data == nil {
-		return echo.ErrNotFound
-	}
-	return serveImage(c, data, ctype, "no-store")
 }
-
-// draftFontPath is where the draft's own font is served.
-const draftFontPath = "/admin/brand/draft-font.woff2"
 
 // PreviewBrand shows one of the customers' pages (sign-in, dashboard,
 // pricing, a widget) in the draft brand, to the partner's admin; customers
@@ -196,8 +180,8 @@ func (h *Handler) PreviewBrand(c echo.Context) error {
 	drafted := p
 	drafted.Brand = d.Brand
 	ch := h.chrome(c, i18n.T(ctx, "studio.page."+page))
-	ch.BrandName, ch.HasLogo, ch.PoweredBy, ch.Languages = d.Brand.Name, d.Logo != nil, d.Brand.PoweredBy, d.Brand.Offered
-	ch.HasIcon = d.Icon != nil
+	ch.BrandName, ch.PoweredBy, ch.Languages = d.Brand.Name, d.Brand.PoweredBy, d.Brand.Offered
+	ch.Files = chromeFiles(d.Brand)
 	ch.SupportURL, ch.TermsURL, ch.PrivacyURL = d.Brand.SupportURL, d.Brand.TermsURL, d.Brand.PrivacyURL
 	ch.Preview = page
 	// The preview shows what a customer sees: a customer's menu on the

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"net/http"
 
@@ -16,36 +15,45 @@ func (h *Handler) ThemeCSS(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-cache")
 	font := ""
 	if p.Brand.HasFont {
-		font = fontPath
+		font = FilePath(tenants.FileFont, false)
 	}
 	return c.Blob(http.StatusOK, "text/css; charset=utf-8", []byte(p.Brand.CSSWithFont(font)))
 }
 
-// Logo serves the partner's logo.
-func (h *Handler) Logo(c echo.Context) error { return h.image(c, h.cfg.Tenants.Logo) }
+// filePaths are where a partner's files are served, live and in the
+// studio's draft (to its admins only).
+var filePaths = map[tenants.FileKind][2]string{
+	tenants.FileLogo:     {"/brand/logo", "/admin/brand/draft-logo"},
+	tenants.FileLogoDark: {"/brand/logo-dark", "/admin/brand/draft-logo-dark"},
+	tenants.FileIcon:     {"/brand/icon", "/admin/brand/draft-icon"},
+	tenants.FileIconDark: {"/brand/icon-dark", "/admin/brand/draft-icon-dark"},
+	tenants.FileFont:     {"/brand/font.woff2", "/admin/brand/draft-font.woff2"},
+}
 
-// fontPath is where the partner's own font is served.
-const fontPath = "/brand/font.woff2"
+// FilePath is where the partner's file of kind k is served: the draft's
+// when draft is true.
+func FilePath(k tenants.FileKind, draft bool) string {
+	if draft {
+		return filePaths[k][1]
+	}
+	return filePaths[k][0]
+}
 
-// Font serves the partner's own font (WOFF2).
-func (h *Handler) Font(c echo.Context) error { return h.image(c, h.cfg.Tenants.Font) }
-
-// Icon serves the partner's icon, the browser tab's favicon.
-func (h *Handler) Icon(c echo.Context) error { return h.image(c, h.cfg.Tenants.Icon) }
-
-// image answers the partner's image that read returns, or 404 when it has
+// BrandFile serves the partner's live file of kind k, or 404 when it has
 // none.
-func (h *Handler) image(c echo.Context, read func(ctx context.Context, partnerID string) ([]byte, string, error)) error {
-	ctx := c.Request().Context()
-	p, _ := tenants.PartnerFrom(ctx)
-	data, ctype, err := read(ctx, p.ID)
-	if errors.Is(err, tenants.ErrNotFound) {
-		return echo.ErrNotFound
+func (h *Handler) BrandFile(k tenants.FileKind) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		p, _ := tenants.PartnerFrom(ctx)
+		f, err := h.cfg.Tenants.BrandFile(ctx, p.ID, k)
+		if errors.Is(err, tenants.ErrNotFound) {
+			return echo.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		return serveImage(c, f.Data, f.ContentType, "no-cache")
 	}
-	if err != nil {
-		return err
-	}
-	return serveImage(c, data, ctype, "no-cache")
 }
 
 // serveImage answers a partner's image or font. SVG images are sandboxed by their
