@@ -7,7 +7,7 @@ GO ?= go
 # the tree builds without a generate step; `make test` checks they are fresh.
 TEMPL_GO := '*_templ.go'
 
-.PHONY: test test-postgres check-generated vet run generate build bench bench-http
+.PHONY: test test-postgres check-generated vet run generate build bench bench-http bench-signin
 
 ## test: check the generated templ code, vet, and run every test once on
 ## SQLite, then again on PostgreSQL where GRISAILLE_TEST_POSTGRES names a
@@ -77,6 +77,11 @@ build:
 ## bench: run every benchmark, and no test.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## bench-signin: 200 parallel sign-ins (right and wrong passwords); prints the
+## portal's peak RSS next to its RSS before, and the answers.
+bench-signin:
+	$(GO) run ./bench/http -signin 200
 
 ## bench-http: the portal over HTTP with wrk, next to the platform direct and a
 ## bare reverse proxy, on SQLite (and PostgreSQL, one instance and two behind a

@@ -49,6 +49,7 @@ const (
 const (
 	ActionSignIn         = "auth.sign_in"
 	ActionSignInFailed   = "auth.sign_in_failed"
+	ActionSignInLocked   = "auth.locked"
 	ActionTokenMint      = "token.mint"
 	ActionTokenAttenuate = "token.attenuate"
 	ActionTokenRevoke    = "token.revoke"

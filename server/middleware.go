@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -230,7 +231,7 @@ func (s *server) csrf() echo.MiddlewareFunc {
 		return middleware.CSRFConfig{
 			TokenLookup:    "form:" + web.CSRFField + ",header:X-CSRF-Token",
 			ContextKey:     web.CSRFContextKey,
-			CookieName:     "csrf",
+			CookieName:     web.CSRFCookie,
 			CookiePath:     "/",
 			CookieHTTPOnly: true,
 			CookieSameSite: http.SameSiteLaxMode,
@@ -261,7 +262,7 @@ func (s *server) requireRole(role tenants.Role) echo.MiddlewareFunc {
 			u, ok := tenants.UserFrom(c.Request().Context())
 			if !ok {
 				if c.Request().Method == http.MethodGet {
-					return c.Redirect(http.StatusSeeOther, "/login")
+					return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
 				}
 				return i18nStatus(http.StatusUnauthorized, "error.signin_required")
 			}

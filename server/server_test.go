@@ -314,7 +314,7 @@ func TestSignIn(t *testing.T) {
 		// The same session token presented on another partner's host is worthless.
 		g := a.client(t, "globex.localhost")
 		res, _ = g.do(http.MethodGet, "/console", nil, "Cookie", "session="+session.Value)
-		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/login" {
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/login?next=%2Fconsole" {
 			t.Fatalf("acme session on globex: got %d to %q, want 303 to /login", res.StatusCode, res.Header.Get("Location"))
 		}
 		// Signing out ends the session.

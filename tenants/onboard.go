@@ -11,7 +11,7 @@ import (
 // PartnerID and CustomerID are filled in.
 func (s *Store) CreateCustomerWithUser(ctx context.Context, partnerID string, cc CustomerCreate, uc UserCreate) (Customer, error) {
 	uc.PartnerID, uc.Role = partnerID, RoleCustomer
-	nu, err := s.newUser(uc)
+	nu, err := s.newUser(ctx, uc)
 	if err != nil {
 		return Customer{}, err
 	}
@@ -44,7 +44,7 @@ type PartnerSeed struct {
 // logo and the customer are optional (a nil Logo, an empty Customer.Name).
 func (s *Store) SeedPartner(ctx context.Context, ps PartnerSeed) (Partner, error) {
 	ps.Admin.Role = RolePartnerAdmin
-	admin, err := s.newUser(ps.Admin)
+	admin, err := s.newUser(ctx, ps.Admin)
 	if err != nil {
 		return Partner{}, err
 	}
@@ -52,7 +52,7 @@ func (s *Store) SeedPartner(ctx context.Context, ps PartnerSeed) (Partner, error
 	withCustomer := ps.Customer.Name != ""
 	if withCustomer {
 		ps.CustomerUser.Role = RoleCustomer
-		if custUser, err = s.newUser(ps.CustomerUser); err != nil {
+		if custUser, err = s.newUser(ctx, ps.CustomerUser); err != nil {
 			return Partner{}, err
 		}
 	}

@@ -50,6 +50,8 @@ type Store struct {
 	sealer *Sealer
 	// now returns the current time; tests replace it to move the clock.
 	now func() time.Time
+	// throttle is the sign-in throttle's policy.
+	throttle ThrottlePolicy
 	// partners and customers cache the tenants looked up by each request.
 	partners  lookupCache[Partner]
 	customers lookupCache[Customer]
@@ -64,7 +66,7 @@ type Store struct {
 // NewStore returns a Store on db (migrated with migrations.Up) that seals
 // partners' platform credentials with sealer.
 func NewStore(db *sqlx.DB, sealer *Sealer) *Store {
-	return &Store{db: db, sealer: sealer, now: time.Now}
+	return &Store{db: db, sealer: sealer, now: time.Now, throttle: DefaultThrottle}
 }
 
 // Sealer returns the sealer of the store's secrets, for the other secrets

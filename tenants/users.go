@@ -94,7 +94,7 @@ func validLanguage(lang string) bool {
 // hash. A taken email (per partner) returns a DuplicateError; a customer of
 // another partner returns ErrNotFound.
 func (s *Store) CreateUser(ctx context.Context, uc UserCreate) (User, error) {
-	nu, err := s.newUser(uc)
+	nu, err := s.newUser(ctx, uc)
 	if err != nil {
 		return User{}, err
 	}
@@ -111,7 +111,7 @@ type pendingUser struct {
 // newUser validates uc and hashes its password. It runs outside any
 // transaction: argon2id takes tens of milliseconds, and a write transaction
 // would hold the database that long.
-func (s *Store) newUser(uc UserCreate) (pendingUser, error) {
+func (s *Store) newUser(ctx context.Context, uc UserCreate) (pendingUser, error) {
 	email, ok := normalizeEmail(uc.Email)
 	if !ok {
 		return pendingUser{}, invalid("email", MsgEmailInvalid)
@@ -132,7 +132,7 @@ func (s *Store) newUser(uc UserCreate) (pendingUser, error) {
 	if err := validatePassword(uc.Password); err != nil {
 		return pendingUser{}, err
 	}
-	hash, err := HashPassword(uc.Password)
+	hash, err := withHashSlot(ctx, func() (string, error) { return HashPassword(uc.Password) })
 	if err != nil {
 		return pendingUser{}, err
 	}
@@ -243,14 +243,23 @@ func (s *Store) Authenticate(ctx context.Context, partnerID, email, password str
 	normalized, _ := normalizeEmail(email)
 	err := s.db.GetContext(ctx, &row, s.db.Rebind(`SELECT `+userColumns+`, password_hash FROM users
 		WHERE partner_id = ? AND email = ?`), partnerID, normalized)
-	if errors.Is(err, sql.ErrNoRows) || len(password) > MaxPasswordLength {
-		_, _ = CheckPassword(dummyHash(), password[:min(len(password), MaxPasswordLength)])
-		return User{}, ErrInvalidCredentials
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return User{}, fmt.Errorf("tenants: authenticate: %w", err)
 	}
-	ok, err := CheckPassword(row.PasswordHash, password)
+	// An unknown address and a password too long cost one hash, as a
+	// wrong password does: the same answer in the same time.
+	known := err == nil && len(password) <= MaxPasswordLength
+	hash, pw := row.PasswordHash, password
+	if !known {
+		hash, pw = dummyHash(), password[:min(len(password), MaxPasswordLength)]
+	}
+	ok, err := withHashSlot(ctx, func() (bool, error) { return CheckPassword(hash, pw) })
+	if errors.Is(err, ErrBusy) {
+		return User{}, err
+	}
+	if !known {
+		return User{}, ErrInvalidCredentials
+	}
 	if err != nil {
 		return User{}, fmt.Errorf("tenants: authenticate %s: %w", row.ID, err)
 	}
@@ -277,7 +286,7 @@ func (s *Store) SetPassword(ctx context.Context, partnerID, userID, password str
 	if err := validatePassword(password); err != nil {
 		return err
 	}
-	hash, err := HashPassword(password)
+	hash, err := withHashSlot(ctx, func() (string, error) { return HashPassword(password) })
 	if err != nil {
 		return err
 	}

@@ -3,9 +3,11 @@ package web
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +24,9 @@ type LoginVM struct {
 	Chrome Chrome
 	Email  string
 	Error  string
+	// Next is the local page to return to once signed in ("" for the
+	// user's home).
+	Next string
 }
 
 // ShowLogin renders the sign-in form.
@@ -29,23 +34,44 @@ func (h *Handler) ShowLogin(c echo.Context) error {
 	if _, ok := tenants.UserFrom(c.Request().Context()); ok {
 		return h.Home(c)
 	}
-	return render(c, http.StatusOK, loginPage(LoginVM{Chrome: h.chrome(c, i18n.T(c.Request().Context(), "auth.title"))}))
+	return render(c, http.StatusOK, loginPage(LoginVM{Chrome: h.chrome(c, i18n.T(c.Request().Context(), "auth.title")),
+		Next: localNext(c.QueryParam("next"))}))
 }
 
-// Login checks the email and password against the partner's users and opens
-// a session. A wrong email and a wrong password get the same answer.
+// Login checks the email and password against the partner's users, behind
+// the sign-in throttle, and opens a session. A wrong email and a wrong
+// password get the same answer, in the same time; a locked account or
+// client address is told when to try again, and every lockout is audited.
 func (h *Handler) Login(c echo.Context) error {
 	ctx := c.Request().Context()
 	p, _ := tenants.PartnerFrom(ctx)
 	email := strings.TrimSpace(c.FormValue("email"))
 	password := c.FormValue("password")
-	u, err := h.cfg.Tenants.Authenticate(ctx, p.ID, email, password)
-	if errors.Is(err, tenants.ErrInvalidCredentials) || (err == nil && email == "") {
-		h.recordSignIn(c, tenants.User{Email: email}, "auth.sign_in_failed", "denied")
-		vm := LoginVM{Chrome: h.chrome(c, i18n.T(ctx, "auth.title")), Email: email, Error: i18n.T(ctx, "auth.invalid")}
-		return render(c, http.StatusUnauthorized, loginPage(vm))
+	next := localNext(c.FormValue("next"))
+	refuse := func(status int, msg string) error {
+		vm := LoginVM{Chrome: h.chrome(c, i18n.T(ctx, "auth.title")), Email: email, Error: msg, Next: next}
+		return render(c, status, loginPage(vm))
 	}
-	if err != nil {
+	u, err := h.cfg.Tenants.SignIn(ctx, p.ID, email, password, c.RealIP())
+	var locked *tenants.LockedError
+	switch {
+	case errors.As(err, &locked):
+		if locked.Started {
+			h.recordSignIn(c, tenants.User{Email: email}, audit.ActionSignInLocked, audit.OutcomeDenied,
+				locked.Kind+" locked until "+locked.Until.Format(time.RFC3339)+", from "+c.RealIP())
+		} else {
+			h.recordSignIn(c, tenants.User{Email: email}, audit.ActionSignInFailed, audit.OutcomeDenied, "locked, from "+c.RealIP())
+		}
+		wait := max(locked.Wait, time.Second)
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)))
+		return refuse(http.StatusTooManyRequests, lockedMessage(ctx, wait))
+	case errors.Is(err, tenants.ErrBusy):
+		c.Response().Header().Set("Retry-After", "5")
+		return refuse(http.StatusServiceUnavailable, i18n.T(ctx, "auth.busy"))
+	case errors.Is(err, tenants.ErrInvalidCredentials) || (err == nil && email == ""):
+		h.recordSignIn(c, tenants.User{Email: email}, audit.ActionSignInFailed, audit.OutcomeDenied, c.RealIP())
+		return refuse(http.StatusUnauthorized, i18n.T(ctx, "auth.invalid"))
+	case err != nil:
 		return err
 	}
 	token, sess, err := h.cfg.Tenants.CreateSession(ctx, p.ID, u.ID, h.cfg.SessionTTL)
@@ -56,15 +82,41 @@ func (h *Handler) Login(c echo.Context) error {
 		_ = h.cfg.Tenants.DeleteSession(context.WithoutCancel(ctx), p.ID, token)
 		return err
 	}
-	h.recordSignIn(c, u, "auth.sign_in", "ok")
+	h.recordSignIn(c, u, audit.ActionSignIn, audit.OutcomeOK, c.RealIP())
 	c.SetCookie(&http.Cookie{
 		Name: SessionCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
 		Secure: c.Scheme() == "https", MaxAge: int(h.cfg.SessionTTL.Seconds()),
 	})
+	// A new CSRF token for the new session: the one the sign-in form
+	// carried, which a visitor before could have read, dies with it.
+	c.SetCookie(&http.Cookie{Name: CSRFCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
+	home := "/console"
 	if u.Role == tenants.RolePartnerAdmin {
-		return c.Redirect(http.StatusSeeOther, "/admin")
+		home = "/admin"
 	}
-	return c.Redirect(http.StatusSeeOther, "/console")
+	// Back to the page that asked for the sign-in, when it is of the
+	// user's part of the portal.
+	if next != "" && (next == home || strings.HasPrefix(next, home+"/") || strings.HasPrefix(next, home+"?")) {
+		return c.Redirect(http.StatusSeeOther, next)
+	}
+	return c.Redirect(http.StatusSeeOther, home)
+}
+
+// lockedMessage tells when a locked sign-in may be tried again.
+func lockedMessage(ctx context.Context, wait time.Duration) string {
+	if wait < time.Minute {
+		return i18n.T(ctx, "auth.locked_seconds", map[string]any{"Seconds": int(math.Ceil(wait.Seconds()))})
+	}
+	return i18n.T(ctx, "auth.locked_minutes", map[string]any{"Minutes": int(math.Ceil(wait.Minutes()))})
+}
+
+// localNext is a "next" parameter kept when it is a local path, "" else.
+func localNext(next string) string {
+	if next == "" || localPath(next) == "/" {
+		return ""
+	}
+	return localPath(next)
 }
 
 // bindSessionBiscuit mints the Biscuit a new session's console actions are
@@ -89,11 +141,11 @@ func (h *Handler) bindSessionBiscuit(c echo.Context, p tenants.Partner, u tenant
 }
 
 // recordSignIn writes a sign-in attempt to the audit log.
-func (h *Handler) recordSignIn(c echo.Context, u tenants.User, action, outcome string) {
+func (h *Handler) recordSignIn(c echo.Context, u tenants.User, action, outcome, detail string) {
 	ctx := c.Request().Context()
 	p, _ := tenants.PartnerFrom(ctx)
 	ev := audit.Event{PartnerID: p.ID, ActorKind: "user", ActorID: u.ID, ActorLabel: u.Email, Action: action,
-		Outcome: outcome, Detail: c.RealIP(), RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}
+		Outcome: outcome, Detail: detail, RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}
 	if err := h.cfg.Audit.Record(ctx, ev); err != nil {
 		h.cfg.Logger.Error("audit", "error", err.Error())
 	}
@@ -139,13 +191,24 @@ func (h *Handler) SetLanguage(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, localPath(c.FormValue("next")))
 }
 
-// localPath keeps a redirect target on this site: only absolute paths, never
-// "//host" or a scheme.
+// localPath keeps a redirect target on this site: an absolute path, with
+// its query, that neither as sent nor once decoded starts "//" or "/\\"
+// (which browsers read as another host), holds no scheme, host or control
+// character; "/" for anything else.
 func localPath(next string) string {
 	u, err := url.Parse(next)
-	if err != nil || next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
-		strings.HasPrefix(next, "/\\") || u.Host != "" || u.Scheme != "" {
+	if err != nil || next == "" || u.Host != "" || u.Scheme != "" || u.Opaque != "" || u.User != nil {
 		return "/"
 	}
-	return u.Path
+	for _, p := range []string{next, u.Path} {
+		if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") ||
+			strings.ContainsAny(p, "\\\r\n\t\x00") {
+			return "/"
+		}
+	}
+	out := u.EscapedPath()
+	if u.RawQuery != "" {
+		out += "?" + u.RawQuery
+	}
+	return out
 }

@@ -38,6 +38,8 @@ const (
 	LanguageCookie = "lang"
 	// CSRFField is the hidden form field that carries the CSRF token.
 	CSRFField = "_csrf"
+	// CSRFCookie carries the CSRF token the forms must send back.
+	CSRFCookie = "csrf"
 	// CSRFContextKey is where the CSRF middleware leaves the token.
 	CSRFContextKey = "csrf"
 	// SessionKey is the echo context key of the request's tenants.Session.

@@ -59,7 +59,7 @@ const platformToken = "bench-platform-token"
 
 func main() {
 	flag.Parse()
-	if _, err := exec.LookPath("wrk"); err != nil {
+	if _, err := exec.LookPath("wrk"); err != nil && *signInBurst == 0 {
 		fail(errors.New("wrk is not installed (apt-get install wrk)"))
 	}
 	work, err := os.MkdirTemp("", "grisaille-bench-")
@@ -76,6 +76,10 @@ func main() {
 	defer emu.stop()
 	emuURL := "http://127.0.0.1:" + emuPort
 	waitFor(emuURL + "/v4/products/zones")
+	if *signInBurst > 0 {
+		measureSignIns(bin, work, emuURL, *signInBurst)
+		return
+	}
 
 	fmt.Printf("Grisaille over HTTP: %d runs of %v each, medians (wrk on the same machine)\n", *runs, *duration)
 	setups := []struct {

@@ -170,6 +170,16 @@ func (s *Service) Run(ctx context.Context, partnerID, period string, progress fu
 		return fail(fmt.Errorf("invoicing: run %s interrupted: %w", runID, err))
 	}
 
+	// A run whose lease was released while its heartbeat slept must not
+	// report success: the run that resumed it owns the period now.
+	var held int
+	if err := s.db.GetContext(ctx, &held, s.db.Rebind(`SELECT COUNT(*) FROM invoice_locks WHERE partner_id = ? AND period = ?
+		AND run_id = ?`), partnerID, period, runID); err != nil {
+		return fail(fmt.Errorf("invoicing: run %s: %w", runID, err))
+	}
+	if held == 0 {
+		return fail(fmt.Errorf("invoicing: run %s stopped: %w", runID, errLeaseLost))
+	}
 	rec.Status = RunDone
 	if len(res.Errors) > 0 {
 		rec.Status = RunFailed
