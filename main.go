@@ -35,6 +35,8 @@ import (
 	"github.com/grisaille/grisaille/audit"
 	"github.com/grisaille/grisaille/broadcast"
 	"github.com/grisaille/grisaille/demo"
+	"github.com/grisaille/grisaille/email"
+	"github.com/grisaille/grisaille/email/smtptest"
 	"github.com/grisaille/grisaille/migrations"
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/platform/emulator"
@@ -284,6 +286,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		"comma-separated DNS suffixes of the platform's own hosts, never shown to customers (the emulator's is added when it runs)")
 	appEdgeHost := f.String("app-edge-host", "", "the hostname partners' applications' domains must have a wildcard CNAME to; none shown when empty")
 	edgeHost := f.String("edge-host", "", "the hostname partners' own domains must be a CNAME of; each partner's first hostname when empty")
+	smtpURL := f.String("smtp-url", "", "the SMTP server e-mail is sent through: smtps://user:pass@host:465 or smtp://user:pass@host:587 (STARTTLS); "+
+		"with --demo and none, a loopback server keeps the e-mail under --data/mail")
+	demoSMTPAddr := f.String("demo-smtp-addr", "127.0.0.1:2525", "address of the demo's loopback SMTP server (--demo without --smtp-url)")
 	dnsServer := f.String("dns-server", "", "host:port of the DNS server the domain checks ask; the system's resolver when empty")
 	tlsOpts := tlsFlags(f)
 	newLogger := f.logger(stderr)
@@ -366,6 +371,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	outbox, err := openOutbox(db, *smtpURL, *withDemo, *demoSMTPAddr, filepath.Join(st.dir(), "mail"), log)
+	if err != nil {
+		return err
+	}
+	go outbox.Run(ctx, 15*time.Second)
 	domains := &tenants.DomainChecker{Store: store, Resolver: newResolver(*dnsServer), EdgeHost: *edgeHost}
 	handler := server.New(server.Config{
 		Tenants: store, Platform: api, Catalogue: platform.NewCatalogue(api, 10*time.Minute),
@@ -376,6 +386,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			invoicing.WithStripeURL(*stripeURL), invoicing.WithLogger(log)),
 		RequestTimeout: budget, TrustedProxies: proxies, Metrics: metrics,
 		Domains: domains, PlatformDomains: hiddenDomains(*platformDomains, emu != nil), AppEdgeHost: *appEdgeHost,
+		Outbox: outbox,
 	})
 	go sweepSessions(ctx, store, tokenService, log)
 	go domains.Run(ctx, 30*time.Second, func(err error) { log.Error("domain checks", slog.String("error", err.Error())) })
@@ -422,6 +433,33 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	log.Info("portal listening", slog.String("addr", "http://"+ln.Addr().String()), slog.String("platform", baseURL), slog.String("database", migrations.Redact(st.name())),
 		slog.Duration("startup", time.Since(started)))
 	return serveUntilDone(ctx, srv, ln, log)
+}
+
+// openOutbox is the e-mail outbox, sending through --smtp-url; with
+// --demo and no --smtp-url, through a loopback SMTP server that keeps every
+// message in mailbox; else nowhere: messages wait in the outbox until a
+// server is configured.
+func openOutbox(db *sqlx.DB, smtpURL string, demo bool, demoAddr, mailbox string, log *slog.Logger) (*email.Outbox, error) {
+	if smtpURL == "" && demo {
+		srv, err := smtptest.Start(demoAddr)
+		if err != nil {
+			return nil, fmt.Errorf("the demo's SMTP server on %s (--demo-smtp-addr): %w", demoAddr, err)
+		}
+		if err := srv.KeepIn(mailbox); err != nil {
+			return nil, err
+		}
+		smtpURL = srv.URL()
+		log.Info("demo e-mail is kept as .eml files", slog.String("mailbox", mailbox), slog.String("smtp", srv.Addr()))
+	}
+	if smtpURL == "" {
+		log.Warn("no --smtp-url: e-mail waits in the outbox until one is set")
+		return email.NewOutbox(db, nil, log), nil
+	}
+	sender, err := email.ParseSMTPURL(smtpURL)
+	if err != nil {
+		return nil, err
+	}
+	return email.NewOutbox(db, sender, log), nil
 }
 
 // idleMemory hands the memory a burst of requests left back to the system

@@ -50,6 +50,8 @@ const (
 	ActionSignIn         = "auth.sign_in"
 	ActionSignInFailed   = "auth.sign_in_failed"
 	ActionSignInLocked   = "auth.locked"
+	ActionResetAsked     = "auth.password_reset_asked"
+	ActionPasswordReset  = "auth.password_reset"
 	ActionTokenMint      = "token.mint"
 	ActionTokenAttenuate = "token.attenuate"
 	ActionTokenRevoke    = "token.revoke"

@@ -16,6 +16,7 @@ import (
 
 	"github.com/grisaille/grisaille/api"
 	"github.com/grisaille/grisaille/audit"
+	"github.com/grisaille/grisaille/email"
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/pricing"
 	"github.com/grisaille/grisaille/pricing/invoicing"
@@ -57,6 +58,8 @@ type Config struct {
 	// AppEdgeHost is the platform's host that partners' application
 	// domains are a wildcard CNAME of, shown on their domains page.
 	AppEdgeHost string
+	// Outbox sends the portal's e-mail; nil keeps none.
+	Outbox *email.Outbox
 	// PlatformDomains are the DNS suffixes of the platform's own hosts,
 	// which customers are never shown (whitelabel.Platform).
 	PlatformDomains []string
@@ -132,6 +135,7 @@ func New(cfg Config) *echo.Echo {
 		PriceList:      cfg.PriceList,
 		Invoicing:      cfg.Invoicing,
 		WidgetCacheTTL: cfg.WidgetCacheTTL,
+		Outbox:         cfg.Outbox,
 		AppEdgeHost:    cfg.AppEdgeHost,
 	})
 	a := api.New(api.Config{Tenants: cfg.Tenants, Tokens: cfg.Tokens, Platform: cfg.Platform,
@@ -184,6 +188,10 @@ func New(cfg Config) *echo.Echo {
 	}
 	t.GET("/login", h.ShowLogin)
 	t.POST("/login", h.Login)
+	t.GET("/password/forgot", h.ShowForgot)
+	t.POST("/password/forgot", h.Forgot)
+	t.GET("/password/reset", h.ShowReset)
+	t.POST("/password/reset", h.Reset)
 	t.POST("/logout", h.Logout)
 	t.POST("/language", h.SetLanguage)
 

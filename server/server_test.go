@@ -20,6 +20,8 @@ import (
 
 	"github.com/grisaille/grisaille/audit"
 	"github.com/grisaille/grisaille/demo"
+	"github.com/grisaille/grisaille/email"
+	"github.com/grisaille/grisaille/email/smtptest"
 	"github.com/grisaille/grisaille/migrations/dbtest"
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/platform/emulator"
@@ -56,6 +58,9 @@ type app struct {
 	// resolver, when set, answers the domain checks (edge host
 	// edge.grisaille.test).
 	resolver tenants.Resolver
+	// mail is the loopback SMTP server the outbox delivers to.
+	mail   *smtptest.Server
+	outbox *email.Outbox
 }
 
 // withStripe starts a stripe-mock for the app's invoicing.
@@ -131,7 +136,22 @@ func newApp(t testing.TB, opts ...func(*app)) *app {
 	if a.resolver != nil {
 		domains = &tenants.DomainChecker{Store: a.store, Resolver: a.resolver, EdgeHost: "edge.grisaille.test"}
 	}
-	h := server.New(server.Config{Domains: domains, Tenants: a.store, Platform: api, Catalogue: platform.NewCatalogue(api, time.Minute),
+	// A real SMTP server on loopback, and the outbox delivering to it.
+	a.mail, err = smtptest.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.mail.Stop() })
+	sender, err := email.ParseSMTPURL(a.mail.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.outbox = email.NewOutbox(db, sender, log)
+	outboxCtx, stopOutbox := context.WithCancel(context.Background())
+	outboxDone := make(chan struct{})
+	go func() { defer close(outboxDone); a.outbox.Run(outboxCtx, 50*time.Millisecond) }()
+	t.Cleanup(func() { stopOutbox(); <-outboxDone })
+	h := server.New(server.Config{Domains: domains, Tenants: a.store, Outbox: a.outbox, Platform: api, Catalogue: platform.NewCatalogue(api, time.Minute),
 		Bundle: bundle, Logger: log, PlatformName: "Clever Cloud", Tokens: a.tokens, Keys: keys, Audit: a.audit,
 		Prices: a.prices, Grids: a.grids, PriceList: a.priceList, WidgetCacheTTL: a.widgetCacheTTL,
 		RequestTimeout: a.requestTimeout, TrustedProxies: a.trustedProxies, Metrics: a.metrics,

@@ -283,18 +283,26 @@ func (s *Store) SetUserLanguage(ctx context.Context, partnerID, userID, lang str
 // SetPassword validates and stores a new password for a partner's user and
 // ends every session of the user, in one transaction.
 func (s *Store) SetPassword(ctx context.Context, partnerID, userID, password string) error {
+	hash, err := s.passwordHash(ctx, password)
+	if err != nil {
+		return err
+	}
+	return s.afterSessionChange(ctx, s.inTx(ctx, "set password", func(tx *sqlx.Tx) error {
+		return setPasswordTx(ctx, tx, partnerID, userID, hash)
+	}))
+}
+
+// passwordHash validates a new password and hashes it.
+func (s *Store) passwordHash(ctx context.Context, password string) (string, error) {
 	if err := validatePassword(password); err != nil {
-		return err
+		return "", err
 	}
-	hash, err := withHashSlot(ctx, func() (string, error) { return HashPassword(password) })
-	if err != nil {
-		return err
-	}
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("tenants: set password: %w", err)
-	}
-	defer tx.Rollback()
+	return withHashSlot(ctx, func() (string, error) { return HashPassword(password) })
+}
+
+// setPasswordTx stores a user's password hash and ends the user's
+// sessions, inside tx.
+func setPasswordTx(ctx context.Context, tx *sqlx.Tx, partnerID, userID, hash string) error {
 	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE users SET password_hash = ? WHERE partner_id = ? AND id = ?`),
 		hash, partnerID, userID)
 	if err := affectedOne(res, err, "set password"); err != nil {
@@ -304,5 +312,5 @@ func (s *Store) SetPassword(ctx context.Context, partnerID, userID, password str
 		partnerID, userID); err != nil {
 		return fmt.Errorf("tenants: set password: %w", err)
 	}
-	return s.afterSessionChange(ctx, tx.Commit())
+	return nil
 }

@@ -211,15 +211,26 @@ func (s *Service) RevokeSession(ctx context.Context, tenant, session string) err
 	if session == "" {
 		return nil
 	}
+	return s.revokeBlocks(ctx, "revoke session", `partner_id = ? AND session_id = ?`, tenant, session)
+}
+
+// RevokeUserSessions revokes the blocks of every console session of a
+// user of the partner tenant (when a new password ends them all).
+func (s *Service) RevokeUserSessions(ctx context.Context, tenant, userID string) error {
+	return s.revokeBlocks(ctx, "revoke user sessions", `partner_id = ? AND user_id = ? AND session_id IS NOT NULL`, tenant, userID)
+}
+
+// revokeBlocks revokes the blocks cond selects that are not revoked yet.
+func (s *Service) revokeBlocks(ctx context.Context, what, cond string, args ...any) error {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("tokens: revoke session: %w", err)
+		return fmt.Errorf("tokens: %s: %w", what, err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE token_blocks SET revoked_at = ?
-		WHERE partner_id = ? AND session_id = ? AND revoked_at IS NULL`), s.timestamp(), tenant, session)
+	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE token_blocks SET revoked_at = ? WHERE `+cond+` AND revoked_at IS NULL`),
+		append([]any{s.timestamp()}, args...)...)
 	if err != nil {
-		return fmt.Errorf("tokens: revoke session: %w", err)
+		return fmt.Errorf("tokens: %s: %w", what, err)
 	}
 	if n, err := res.RowsAffected(); err == nil && n > 0 {
 		if err := recordChanged(ctx, tx); err != nil {
@@ -227,7 +238,7 @@ func (s *Service) RevokeSession(ctx context.Context, tenant, session string) err
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("tokens: revoke session: %w", err)
+		return fmt.Errorf("tokens: %s: %w", what, err)
 	}
 	s.records.stale()
 	return nil

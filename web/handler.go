@@ -21,6 +21,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/grisaille/grisaille/audit"
+	"github.com/grisaille/grisaille/email"
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/pricing"
 	"github.com/grisaille/grisaille/pricing/invoicing"
@@ -74,6 +75,8 @@ type Config struct {
 	Domains *tenants.DomainChecker
 	// AppEdgeHost is the CNAME target of the partners' application domains.
 	AppEdgeHost string
+	// Outbox sends the portal's e-mail (password resets).
+	Outbox *email.Outbox
 }
 
 // Handler serves every page. Build it with New.
