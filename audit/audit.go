@@ -52,6 +52,8 @@ const (
 	ActionSignInLocked   = "auth.locked"
 	ActionResetAsked     = "auth.password_reset_asked"
 	ActionPasswordReset  = "auth.password_reset"
+	ActionPasswordChange = "auth.password_change"
+	ActionSessionsEnd    = "auth.sessions_end"
 	ActionTokenMint      = "token.mint"
 	ActionTokenAttenuate = "token.attenuate"
 	ActionTokenRevoke    = "token.revoke"

@@ -254,23 +254,30 @@ func (s *server) csrf() echo.MiddlewareFunc {
 	}
 }
 
+// requireSignedIn lets through signed-in users of either role; others are
+// sent to the sign-in page.
+func (s *server) requireSignedIn(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if _, ok := tenants.UserFrom(c.Request().Context()); !ok {
+			if c.Request().Method == http.MethodGet {
+				return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
+			}
+			return i18nStatus(http.StatusUnauthorized, "error.signin_required")
+		}
+		return next(c)
+	}
+}
+
 // requireRole lets through only signed-in users with that role; others are
 // sent to the sign-in page (or refused when signed in with another role).
 func (s *server) requireRole(role tenants.Role) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			u, ok := tenants.UserFrom(c.Request().Context())
-			if !ok {
-				if c.Request().Method == http.MethodGet {
-					return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
-				}
-				return i18nStatus(http.StatusUnauthorized, "error.signin_required")
-			}
-			if u.Role != role {
+		return s.requireSignedIn(func(c echo.Context) error {
+			if u, _ := tenants.UserFrom(c.Request().Context()); u.Role != role {
 				return i18nStatus(http.StatusForbidden, "error.wrong_role")
 			}
 			return next(c)
-		}
+		})
 	}
 }
 

@@ -193,6 +193,10 @@ func New(cfg Config) *echo.Echo {
 	t.GET("/password/reset", h.ShowReset)
 	t.POST("/password/reset", h.Reset)
 	t.POST("/logout", h.Logout)
+	acct := t.Group("/account", s.requireSignedIn)
+	acct.GET("", h.Account)
+	acct.POST("/password", h.ChangePassword)
+	acct.POST("/sessions/end", h.EndSessions)
 	t.POST("/language", h.SetLanguage)
 
 	con := t.Group("/console", s.requireRole(tenants.RoleCustomer))

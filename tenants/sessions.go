@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -25,6 +26,18 @@ func sessionID(token string) string {
 // the cookie (32 random bytes, unpadded base64url) and the session, whose
 // ID is the token's SHA-256; the token itself is not stored.
 func (s *Store) CreateSession(ctx context.Context, partnerID, userID string, ttl time.Duration) (string, Session, error) {
+	return s.OpenSession(ctx, partnerID, userID, ttl, SessionClient{})
+}
+
+// SessionClient is where a session is opened from: the client's address
+// and its browser's User-Agent (cut to 200 characters), shown in the
+// user's list of sessions.
+type SessionClient struct {
+	Addr, UserAgent string
+}
+
+// OpenSession is CreateSession, recording the client it is opened from.
+func (s *Store) OpenSession(ctx context.Context, partnerID, userID string, ttl time.Duration, client SessionClient) (string, Session, error) {
 	if ttl <= 0 {
 		return "", Session{}, fmt.Errorf("tenants: create session: ttl %v: %w", ttl, ErrInvalid)
 	}
@@ -49,8 +62,11 @@ func (s *Store) CreateSession(ctx context.Context, partnerID, userID string, ttl
 	if n == 0 {
 		return "", Session{}, ErrNotFound
 	}
-	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO sessions (id, user_id, partner_id, expires_at, created_at)
-		VALUES (?, ?, ?, ?, ?)`), sess.ID, sess.UserID, sess.PartnerID, sess.ExpiresAt, sess.CreatedAt); err != nil {
+	ua := []rune(strings.ToValidUTF8(client.UserAgent, ""))
+	client.UserAgent = string(ua[:min(len(ua), 200)])
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO sessions (id, user_id, partner_id, expires_at, created_at, client_addr, user_agent)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`), sess.ID, sess.UserID, sess.PartnerID, sess.ExpiresAt, sess.CreatedAt,
+		client.Addr, client.UserAgent); err != nil {
 		return "", Session{}, fmt.Errorf("tenants: create session: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

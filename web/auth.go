@@ -74,7 +74,8 @@ func (h *Handler) Login(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	token, sess, err := h.cfg.Tenants.CreateSession(ctx, p.ID, u.ID, h.cfg.SessionTTL)
+	token, sess, err := h.cfg.Tenants.OpenSession(ctx, p.ID, u.ID, h.cfg.SessionTTL,
+		tenants.SessionClient{Addr: c.RealIP(), UserAgent: c.Request().UserAgent()})
 	if err != nil {
 		return err
 	}
