@@ -54,6 +54,7 @@ const (
 	ActionPasswordReset  = "auth.password_reset"
 	ActionPasswordChange = "auth.password_change"
 	ActionSessionsEnd    = "auth.sessions_end"
+	ActionMemberRole     = "member.role"
 	ActionTokenMint      = "token.mint"
 	ActionTokenAttenuate = "token.attenuate"
 	ActionTokenRevoke    = "token.revoke"

@@ -117,7 +117,7 @@ func (s *Store) loadSession(ctx context.Context, partnerID, id string) (sessionE
 		SessionBiscuit   string    `db:"session_biscuit"`
 	}
 	err := s.db.GetContext(ctx, &row, s.db.Rebind(`SELECT s.id AS session_id, s.expires_at AS session_expires_at,
-		s.created_at AS session_created_at, s.biscuit AS session_biscuit, u.id, u.partner_id, u.customer_id, u.email, u.name, u.role, u.language,
+		s.created_at AS session_created_at, s.biscuit AS session_biscuit, u.id, u.partner_id, u.customer_id, u.email, u.name, u.role, u.member_role, u.language,
 		u.created_at
 		FROM sessions s JOIN users u ON u.id = s.user_id AND u.partner_id = s.partner_id
 		WHERE s.partner_id = ? AND s.id = ?`), partnerID, id)

@@ -91,6 +91,9 @@ type User struct {
 	Name string
 	// Role is what the user may do.
 	Role Role
+	// Member is what a customer's user may do in its organisation; "" for
+	// partner admins.
+	Member MemberRole
 	// Language is the user's chosen language, "" when none was chosen (the
 	// partner's brand language then applies).
 	Language string

@@ -34,6 +34,9 @@ type UserCreate struct {
 	Password string
 	// Role is what the user may do.
 	Role Role
+	// Member is a RoleCustomer user's role in its organisation (owner when
+	// ""); it must be "" for a RolePartnerAdmin.
+	Member MemberRole
 	// Language is "" (use the partner's) or one of themes.Languages().
 	Language string
 }
@@ -46,12 +49,13 @@ type userRow struct {
 	Email      string         `db:"email"`
 	Name       string         `db:"name"`
 	Role       string         `db:"role"`
+	Member     string         `db:"member_role"`
 	Language   string         `db:"language"`
 	CreatedAt  time.Time      `db:"created_at"`
 }
 
 // userColumns lists the columns of userRow.
-const userColumns = `id, partner_id, customer_id, email, name, role, language, created_at`
+const userColumns = `id, partner_id, customer_id, email, name, role, member_role, language, created_at`
 
 // user converts the row.
 func (r userRow) user() User {
@@ -62,6 +66,7 @@ func (r userRow) user() User {
 		Email:      r.Email,
 		Name:       r.Name,
 		Role:       Role(r.Role),
+		Member:     MemberRole(r.Member),
 		Language:   r.Language,
 		CreatedAt:  utc(r.CreatedAt),
 	}
@@ -129,6 +134,13 @@ func (s *Store) newUser(ctx context.Context, uc UserCreate) (pendingUser, error)
 	if !validLanguage(uc.Language) {
 		return pendingUser{}, invalid("language", MsgLanguageInvalid)
 	}
+	member := uc.Member
+	switch {
+	case uc.Role == RoleCustomer && member == "":
+		member = MemberOwner
+	case uc.Role == RoleCustomer && !member.Valid(), uc.Role != RoleCustomer && member != "":
+		return pendingUser{}, invalid("member", MsgMemberRoleInvalid)
+	}
 	if err := validatePassword(uc.Password); err != nil {
 		return pendingUser{}, err
 	}
@@ -137,7 +149,7 @@ func (s *Store) newUser(ctx context.Context, uc UserCreate) (pendingUser, error)
 		return pendingUser{}, err
 	}
 	return pendingUser{User: User{ID: newID("usr"), PartnerID: uc.PartnerID, CustomerID: uc.CustomerID, Email: email,
-		Name: name, Role: uc.Role, Language: uc.Language, CreatedAt: s.timestamp()}, hash: hash}, nil
+		Name: name, Role: uc.Role, Member: member, Language: uc.Language, CreatedAt: s.timestamp()}, hash: hash}, nil
 }
 
 // insertUser stores a validated user inside the caller's transaction.
@@ -163,8 +175,8 @@ func insertUser(ctx context.Context, tx *sqlx.Tx, u pendingUser) error {
 		return duplicate("email", MsgEmailTaken)
 	}
 	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO users (id, partner_id, customer_id, email, name, password_hash,
-		role, language, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		u.ID, u.PartnerID, customerID, u.Email, u.Name, u.hash, string(u.Role), u.Language, u.CreatedAt)
+		role, member_role, language, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		u.ID, u.PartnerID, customerID, u.Email, u.Name, u.hash, string(u.Role), string(u.Member), u.Language, u.CreatedAt)
 	if migrations.IsUniqueViolation(err) {
 		return duplicate("email", MsgEmailTaken)
 	}

@@ -41,6 +41,10 @@ const (
 	OpTokenRead = "token:read"
 	// OpTokenWrite attenuates and revokes tokens.
 	OpTokenWrite = "token:write"
+	// OpBillingRead reads an organisation's invoices.
+	OpBillingRead = "billing:read"
+	// OpMemberWrite invites an organisation's members and changes their roles.
+	OpMemberWrite = "member:write"
 	// OpAdminRead reads the partner's administration (brand, customers, users).
 	OpAdminRead = "admin:read"
 	// OpAdminWrite changes the partner's administration.
@@ -50,7 +54,7 @@ const (
 // operations lists every known operation, in documentation order.
 var operations = []string{
 	OpOrgRead, OpAppRead, OpAppWrite, OpAppDeploy, OpAddonRead, OpAddonWrite,
-	OpTokenRead, OpTokenWrite, OpAdminRead, OpAdminWrite,
+	OpTokenRead, OpTokenWrite, OpBillingRead, OpMemberWrite, OpAdminRead, OpAdminWrite,
 }
 
 // Operations returns every operation a token or a request may name, as a

@@ -92,13 +92,14 @@ func (h *Handler) Login(c echo.Context) error {
 	// carried, which a visitor before could have read, dies with it.
 	c.SetCookie(&http.Cookie{Name: CSRFCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
-	home := "/console"
-	if u.Role == tenants.RolePartnerAdmin {
-		home = "/admin"
-	}
+	home := homeOf(u)
 	// Back to the page that asked for the sign-in, when it is of the
 	// user's part of the portal.
-	if next != "" && (next == home || strings.HasPrefix(next, home+"/") || strings.HasPrefix(next, home+"?")) {
+	part := "/console"
+	if u.Role == tenants.RolePartnerAdmin {
+		part = "/admin"
+	}
+	if next != "" && (next == part || strings.HasPrefix(next, part+"/") || strings.HasPrefix(next, part+"?")) {
 		return c.Redirect(http.StatusSeeOther, next)
 	}
 	return c.Redirect(http.StatusSeeOther, home)
@@ -126,13 +127,13 @@ func localNext(next string) string {
 // for a customer, its organisation.
 func (h *Handler) bindSessionBiscuit(c echo.Context, p tenants.Partner, u tenants.User, sess tenants.Session) error {
 	ctx := c.Request().Context()
-	r := tokens.Restriction{Session: sess.ID, ExpiresAt: sess.ExpiresAt.UTC().Truncate(time.Second), Operations: adminOps}
+	r := tokens.Restriction{Session: sess.ID, ExpiresAt: sess.ExpiresAt.UTC().Truncate(time.Second), Operations: opsOf(u)}
 	if u.Role == tenants.RoleCustomer {
 		cust, err := h.cfg.Tenants.Customer(ctx, p.ID, u.CustomerID)
 		if err != nil {
 			return err
 		}
-		r.Organisation, r.Operations = cust.OrganisationID, customerOps
+		r.Organisation = cust.OrganisationID
 	}
 	tok, _, err := h.cfg.Tokens.MintSession(ctx, tokens.Principal{PartnerID: p.ID, CustomerID: u.CustomerID, UserID: u.ID}, r, "session "+u.Email)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -162,6 +163,12 @@ type Chrome struct {
 	SupportURL, TermsURL, PrivacyURL string
 }
 
+// Can reports whether the signed-in user's role allows op (the menu shows
+// only what it allows; the authorizer decides).
+func (ch Chrome) Can(op string) bool {
+	return ch.User != nil && slices.Contains(opsOf(*ch.User), op)
+}
+
 // BrandFiles says which of the brand's files are stored (the draft's in
 // the studio's preview) and which of the pages' surfaces are dark.
 type BrandFiles struct {
@@ -258,10 +265,8 @@ func (h *Handler) Home(c echo.Context) error {
 	switch {
 	case !ok:
 		return c.Redirect(http.StatusSeeOther, "/login")
-	case u.Role == tenants.RolePartnerAdmin:
-		return c.Redirect(http.StatusSeeOther, "/admin")
 	default:
-		return c.Redirect(http.StatusSeeOther, "/console")
+		return c.Redirect(http.StatusSeeOther, homeOf(u))
 	}
 }
 

@@ -188,7 +188,7 @@ func (h *Handler) PreviewBrand(c echo.Context) error {
 	// signed-in pages, none on the sign-in page.
 	ch.User = nil
 	if page != "login" {
-		ch.User = &tenants.User{Email: "customer@example.com", Role: tenants.RoleCustomer}
+		ch.User = &tenants.User{Email: "customer@example.com", Role: tenants.RoleCustomer, Member: tenants.MemberOwner}
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	switch page {

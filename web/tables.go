@@ -12,7 +12,6 @@ import (
 	"github.com/grisaille/grisaille/components"
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/pricing/invoicing"
-	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/web/i18n"
 )
 
@@ -41,16 +40,6 @@ func customersTable(ctx context.Context, rows []CustomerRow, page components.Pag
 			{Content: components.Mono(cu.Organisation), Class: "opt"},
 			text(strings.Join(cu.Zones, ", ")),
 		}})
-	}
-	return t
-}
-
-// usersTable lists a customer's users.
-func usersTable(ctx context.Context, users []tenants.User) components.DataTableProps {
-	t := components.DataTableProps{TestID: "users", Empty: i18n.T(ctx, "customer.no_users"), Columns: []components.Column{
-		col(ctx, "auth.email"), col(ctx, "customer.user_name")}}
-	for _, u := range users {
-		t.Rows = append(t.Rows, components.Row{Cells: []components.Cell{text(u.Email), text(u.Name)}})
 	}
 	return t
 }

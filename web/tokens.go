@@ -20,7 +20,43 @@ import (
 
 // customerOps are the operations a customer's token may carry.
 var customerOps = []string{tokens.OpOrgRead, tokens.OpAppRead, tokens.OpAppWrite, tokens.OpAppDeploy,
-	tokens.OpAddonRead, tokens.OpAddonWrite, tokens.OpTokenRead, tokens.OpTokenWrite}
+	tokens.OpAddonRead, tokens.OpAddonWrite, tokens.OpTokenRead, tokens.OpTokenWrite, tokens.OpBillingRead, tokens.OpMemberWrite}
+
+// memberOps are the operations the console sessions of each member role
+// carry, checked by the one authorizer on every route.
+var memberOps = map[tenants.MemberRole][]string{
+	tenants.MemberOwner: customerOps,
+	tenants.MemberDeveloper: {tokens.OpOrgRead, tokens.OpAppRead, tokens.OpAppWrite, tokens.OpAppDeploy,
+		tokens.OpAddonRead, tokens.OpAddonWrite, tokens.OpTokenRead, tokens.OpTokenWrite},
+	tenants.MemberViewer:  {tokens.OpOrgRead, tokens.OpAppRead, tokens.OpAddonRead},
+	tenants.MemberBilling: {tokens.OpOrgRead, tokens.OpBillingRead},
+}
+
+// consoleOps are the signed-in user's operations.
+func consoleOps(ctx context.Context) []string {
+	u, _ := tenants.UserFrom(ctx)
+	return opsOf(u)
+}
+
+// homeOf is where a user lands after signing in: the part of the portal
+// their role opens with.
+func homeOf(u tenants.User) string {
+	switch {
+	case u.Role == tenants.RolePartnerAdmin:
+		return "/admin"
+	case u.Member == tenants.MemberBilling:
+		return "/console/invoices"
+	}
+	return "/console"
+}
+
+// opsOf are the operations a user's console session carries.
+func opsOf(u tenants.User) []string {
+	if u.Role == tenants.RolePartnerAdmin {
+		return adminOps
+	}
+	return memberOps[u.Member]
+}
 
 // adminOps are the operations a partner admin's console session carries.
 var adminOps = []string{tokens.OpAdminRead, tokens.OpAdminWrite, tokens.OpTokenRead, tokens.OpTokenWrite, tokens.OpOrgRead}
@@ -175,7 +211,7 @@ func (h *Handler) consoleTokensVM(c echo.Context, f TokenForm) (TokensVM, error)
 	}
 	rows, page := pageOf(c, tokenRows(recs, nil, time.Now()))
 	vm := TokensVM{Chrome: h.chrome(c, i18n.T(ctx, "token.title")), Rows: rows, Page: page, Form: f,
-		Operations: customerOps, Zones: zoneChoices(ctx, s.cat, s.zones(), f.Zones)}
+		Operations: consoleOps(ctx), Zones: zoneChoices(ctx, s.cat, s.zones(), f.Zones)}
 	for _, a := range apps {
 		vm.Apps = append(vm.Apps, Option{Value: a.ID, Label: a.Name})
 	}
@@ -189,7 +225,9 @@ func (h *Handler) CreateConsoleToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f, msg := readTokenForm(c, customerOps, s.zones())
+	// A member's tokens carry at most what the member's role may do.
+	u, _ := tenants.UserFrom(ctx)
+	f, msg := readTokenForm(c, opsOf(u), s.zones())
 	if msg == nil && f.Application != "" {
 		if _, err := s.api.Application(ctx, s.org(), f.Application); err != nil {
 			msg = i18n.NewError("token.error.application")
@@ -399,7 +437,8 @@ type InspectVM struct {
 }
 
 // InspectToken shows each block of a pasted token: its datalog, expiry,
-// revocation id and status. Only tokens of this partner are described.
+// revocation id and status. Only tokens of this partner are described, and
+// to a customer only its own.
 func (h *Handler) InspectToken(c echo.Context) error {
 	ctx := c.Request().Context()
 	p, _ := tenants.PartnerFrom(ctx)
@@ -409,12 +448,30 @@ func (h *Handler) InspectToken(c echo.Context) error {
 	}
 	vm.Token = strings.TrimSpace(c.FormValue("token"))
 	ins, err := h.cfg.Tokens.Inspect(ctx, vm.Token)
-	if err != nil || !ins.Valid || !ownedBy(ins, p.ID) {
+	u, _ := tenants.UserFrom(ctx)
+	if err != nil || !ins.Valid || !ownedBy(ins, p.ID) || u.Role == tenants.RoleCustomer && !heldBy(ins, u.CustomerID) {
 		vm.Error = i18n.T(ctx, "token.inspect.invalid")
 		return render(c, http.StatusBadRequest, inspectPage(vm))
 	}
 	vm.Inspection = &ins
 	return render(c, http.StatusOK, inspectPage(vm))
+}
+
+// heldBy reports whether a token was issued to customer: a block of it is
+// the customer's, and none is another customer's. A customer inspecting
+// another customer's token learns nothing of it.
+func heldBy(ins tokens.Inspection, customerID string) bool {
+	mine := false
+	for _, b := range ins.Blocks {
+		switch {
+		case b.Record == nil || b.Record.CustomerID == "":
+		case b.Record.CustomerID == customerID:
+			mine = true
+		default:
+			return false
+		}
+	}
+	return mine
 }
 
 // ownedBy reports whether a token's authority block was issued to partner.

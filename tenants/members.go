@@ -1,0 +1,87 @@
+package tenants
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// MemberRole is what a customer's user may do in its organisation. The web
+// layer maps each to the operations its sessions' Biscuits carry.
+type MemberRole string
+
+// The customers' member roles.
+const (
+	// MemberOwner does everything, members and invoices included.
+	MemberOwner MemberRole = "owner"
+	// MemberDeveloper runs applications and add-ons; no invoices, no members.
+	MemberDeveloper MemberRole = "developer"
+	// MemberViewer reads applications, add-ons and prices; changes nothing.
+	MemberViewer MemberRole = "viewer"
+	// MemberBilling reads prices and invoices only.
+	MemberBilling MemberRole = "billing"
+)
+
+// MemberRoles lists the member roles, the most powerful first.
+func MemberRoles() []MemberRole {
+	return []MemberRole{MemberOwner, MemberDeveloper, MemberViewer, MemberBilling}
+}
+
+// Valid reports whether r is one of MemberRoles.
+func (r MemberRole) Valid() bool {
+	switch r {
+	case MemberOwner, MemberDeveloper, MemberViewer, MemberBilling:
+		return true
+	}
+	return false
+}
+
+// Message ids of member role refusals.
+const (
+	MsgMemberRoleInvalid = "member.role.invalid"
+	MsgLastOwner         = "member.last_owner"
+)
+
+// SetMemberRole changes the role of a customer's user. The customer keeps
+// at least one owner: demoting the last one is refused. It returns the
+// user as changed; the caller re-issues the user's sessions' rights.
+func (s *Store) SetMemberRole(ctx context.Context, partnerID, customerID, userID string, role MemberRole) (User, error) {
+	if !role.Valid() {
+		return User{}, invalid("member", MsgMemberRoleInvalid)
+	}
+	err := s.inTx(ctx, "set member role", func(tx *sqlx.Tx) error {
+		var current string
+		if err := tx.GetContext(ctx, &current, tx.Rebind(`SELECT member_role FROM users WHERE partner_id = ? AND customer_id = ?
+			AND id = ? AND role = ?`), partnerID, customerID, userID, string(RoleCustomer)); err != nil {
+			return notFoundOr(err, "set member role")
+		}
+		if MemberRole(current) == MemberOwner && role != MemberOwner {
+			var owners int
+			if err := tx.GetContext(ctx, &owners, tx.Rebind(`SELECT COUNT(*) FROM users WHERE partner_id = ? AND customer_id = ?
+				AND member_role = ? AND id <> ?`), partnerID, customerID, string(MemberOwner), userID); err != nil {
+				return err
+			}
+			if owners == 0 {
+				return invalid("member", MsgLastOwner)
+			}
+		}
+		_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE users SET member_role = ? WHERE partner_id = ? AND id = ?`),
+			string(role), partnerID, userID)
+		return err
+	})
+	if err := s.afterSessionChange(ctx, err); err != nil {
+		return User{}, err
+	}
+	return s.User(ctx, partnerID, userID)
+}
+
+// notFoundOr reads sql.ErrNoRows as ErrNotFound.
+func notFoundOr(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return fmt.Errorf("tenants: %s: %w", what, err)
+}
