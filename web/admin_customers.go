@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/grisaille/grisaille/components"
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/web/i18n"
@@ -131,14 +132,21 @@ func (h *Handler) CreateCustomer(c echo.Context) error {
 
 // CustomerVM is one customer's page in the partner admin.
 type CustomerVM struct {
-	Chrome   Chrome
-	Customer tenants.Customer
-	Users    []tenants.User
-	Zones    []Choice
+	Chrome      Chrome
+	Customer    tenants.Customer
+	Users       []tenants.User
+	Zones       []Choice
+	Invitations components.DataTableProps
+	Invite      InviteForm
 }
 
-// ShowCustomer shows a customer, its users and its zones.
+// ShowCustomer shows a customer, its users, invitations and zones.
 func (h *Handler) ShowCustomer(c echo.Context) error {
+	return h.showCustomer(c, http.StatusOK, InviteForm{Role: string(tenants.MemberDeveloper)})
+}
+
+// showCustomer renders the customer's page with the invitation form f.
+func (h *Handler) showCustomer(c echo.Context, status int, f InviteForm) error {
 	ctx := c.Request().Context()
 	p, _ := tenants.PartnerFrom(ctx)
 	cust, err := h.cfg.Tenants.Customer(ctx, p.ID, c.Param("customer"))
@@ -156,7 +164,13 @@ func (h *Handler) ShowCustomer(c echo.Context) error {
 	offered := tenants.AllowedZones(cat.ZoneNames(), p.AllowedZones, p.AllowedZones)
 	vm := CustomerVM{Chrome: h.chrome(c, cust.Name), Customer: cust, Users: users,
 		Zones: zoneChoices(ctx, cat, offered, cust.AllowedZones)}
-	return render(c, http.StatusOK, customerPage(vm))
+	base := "/admin/customers/" + cust.ID
+	if vm.Invitations, err = h.invitationsTable(ctx, p.ID, cust.ID, base, vm.Chrome.CSRF); err != nil {
+		return err
+	}
+	f.Base, f.CSRF, f.Roles = base, vm.Chrome.CSRF, true
+	vm.Invite = f
+	return render(c, status, customerPage(vm))
 }
 
 // SaveCustomerZones sets the zones a customer may use, within the partner's.

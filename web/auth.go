@@ -74,6 +74,15 @@ func (h *Handler) Login(c echo.Context) error {
 	case err != nil:
 		return err
 	}
+	h.recordSignIn(c, u, audit.ActionSignIn, audit.OutcomeOK, c.RealIP())
+	return h.startSession(c, p, u, next)
+}
+
+// startSession opens a session for u, sets its cookie and a new CSRF
+// token, and sends u to next when it is a page of u's part of the portal,
+// else to u's home.
+func (h *Handler) startSession(c echo.Context, p tenants.Partner, u tenants.User, next string) error {
+	ctx := c.Request().Context()
 	token, sess, err := h.cfg.Tenants.OpenSession(ctx, p.ID, u.ID, h.cfg.SessionTTL,
 		tenants.SessionClient{Addr: c.RealIP(), UserAgent: c.Request().UserAgent()})
 	if err != nil {
@@ -83,7 +92,6 @@ func (h *Handler) Login(c echo.Context) error {
 		_ = h.cfg.Tenants.DeleteSession(context.WithoutCancel(ctx), p.ID, token)
 		return err
 	}
-	h.recordSignIn(c, u, audit.ActionSignIn, audit.OutcomeOK, c.RealIP())
 	c.SetCookie(&http.Cookie{
 		Name: SessionCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
 		Secure: c.Scheme() == "https", MaxAge: int(h.cfg.SessionTTL.Seconds()),
@@ -92,7 +100,6 @@ func (h *Handler) Login(c echo.Context) error {
 	// carried, which a visitor before could have read, dies with it.
 	c.SetCookie(&http.Cookie{Name: CSRFCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
-	home := homeOf(u)
 	// Back to the page that asked for the sign-in, when it is of the
 	// user's part of the portal.
 	part := "/console"
@@ -102,7 +109,7 @@ func (h *Handler) Login(c echo.Context) error {
 	if next != "" && (next == part || strings.HasPrefix(next, part+"/") || strings.HasPrefix(next, part+"?")) {
 		return c.Redirect(http.StatusSeeOther, next)
 	}
-	return c.Redirect(http.StatusSeeOther, home)
+	return c.Redirect(http.StatusSeeOther, homeOf(u))
 }
 
 // lockedMessage tells when a locked sign-in may be tried again.

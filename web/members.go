@@ -41,6 +41,10 @@ func membersTable(ctx context.Context, users []tenants.User, action, csrf string
 func (h *Handler) Members(c echo.Context) error { return h.membersPage(c, http.StatusOK, "") }
 
 func (h *Handler) membersPage(c echo.Context, status int, errText string) error {
+	return h.membersPageWith(c, status, errText, InviteForm{Role: string(tenants.MemberDeveloper)})
+}
+
+func (h *Handler) membersPageWith(c echo.Context, status int, errText string, f InviteForm) error {
 	ctx := c.Request().Context()
 	u, _ := tenants.UserFrom(ctx)
 	users, err := h.cfg.Tenants.UsersOfCustomer(ctx, u.PartnerID, u.CustomerID)
@@ -49,6 +53,11 @@ func (h *Handler) membersPage(c echo.Context, status int, errText string) error 
 	}
 	vm := MembersVM{Chrome: h.chrome(c, i18n.T(ctx, "member.title")), Error: errText}
 	vm.Members = membersTable(ctx, users, "/console/members/role", vm.Chrome.CSRF)
+	if vm.Invitations, err = h.invitationsTable(ctx, u.PartnerID, u.CustomerID, "/console/members", vm.Chrome.CSRF); err != nil {
+		return err
+	}
+	f.Base, f.CSRF, f.Roles = "/console/members", vm.Chrome.CSRF, true
+	vm.Invite = f
 	return render(c, status, membersPage(vm))
 }
 
