@@ -9,6 +9,8 @@ CREATE TABLE invitations (
     customer_id TEXT REFERENCES customers (id) ON DELETE CASCADE,
     email       TEXT NOT NULL,
     member_role TEXT NOT NULL DEFAULT '',
+    name        TEXT NOT NULL DEFAULT '',
+    language    TEXT NOT NULL DEFAULT '',
     token_hash  TEXT NOT NULL UNIQUE,
     invited_by  TEXT NOT NULL,
     sends       INTEGER NOT NULL DEFAULT 1,

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -17,7 +18,7 @@ func TestAdminCustomers(t *testing.T) {
 	c.signIn("admin@acme.example")
 
 	form := url.Values{"_csrf": {c.csrf("/admin/customers/new")}, "name": {"Tortoise Ltd"}, "email": {"Shell@Tortoise.example"},
-		"user_name": {"Sam Shell"}, "password": {"slow-and-steady"}, "language": {"fr"}, "zones": {"par", "sgp"}}
+		"user_name": {"Sam Shell"}, "language": {"fr"}, "zones": {"par", "sgp"}}
 	res, body := c.do(http.MethodPost, "/admin/customers", form)
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("create customer: %d\n%s", res.StatusCode, body)
@@ -27,6 +28,26 @@ func TestAdminCustomers(t *testing.T) {
 	if !strings.Contains(page, "Tortoise Ltd") || !strings.Contains(page, "shell@tortoise.example") ||
 		!regexp.MustCompile(`orga_[0-9a-f-]{36}`).MatchString(page) {
 		t.Fatalf("customer page lacks its name, user or organisation:\n%s", page)
+	}
+
+	// The first owner is invited, in the language chosen for them, and
+	// chooses their own password.
+	m, text := mailTo(t, a.mail, "shell@tortoise.example", 1)
+	subject, _ := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+	if subject != "Vous êtes invité sur Acme Cloud" || !strings.Contains(text, "Tortoise Ltd") || !strings.Contains(text, "Propriétaire") {
+		t.Fatalf("the first owner's invitation %q:\n%s", subject, text)
+	}
+	if strings.Contains(page, `name="password"`) {
+		t.Fatal("the partner's admin still types the customer's password")
+	}
+	link, _ := url.Parse(inviteLink.FindString(text))
+	owner := a.client(t, "acme.localhost")
+	if _, accept := owner.do(http.MethodGet, link.RequestURI(), nil); !strings.Contains(accept, `value="Sam Shell"`) {
+		t.Fatal("the invitation's page does not suggest the name the partner typed")
+	}
+	if res, _ := owner.do(http.MethodPost, "/invite", url.Values{"_csrf": {owner.csrf(link.RequestURI())}, "token": {link.Query().Get("token")},
+		"name": {"Sam Shell"}, "password": {"slow-and-steady"}, "confirm": {"slow-and-steady"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("accept: %d", res.StatusCode)
 	}
 
 	t.Run("the same email again is refused", func(t *testing.T) {

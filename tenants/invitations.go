@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -27,76 +28,140 @@ const (
 // Invitation is an invitation to join a partner (CustomerID "": as an
 // admin) or one of its customers (with Member's role).
 type Invitation struct {
-	ID         string       `db:"id"`
-	PartnerID  string       `db:"partner_id"`
-	CustomerID string       `db:"customer_id"`
-	Email      string       `db:"email"`
-	Member     MemberRole   `db:"member_role"`
-	InvitedBy  string       `db:"invited_by"`
-	Sends      int          `db:"sends"`
-	CreatedAt  time.Time    `db:"created_at"`
-	ExpiresAt  time.Time    `db:"expires_at"`
-	AcceptedAt sql.NullTime `db:"accepted_at"`
+	ID         string     `db:"id"`
+	PartnerID  string     `db:"partner_id"`
+	CustomerID string     `db:"customer_id"`
+	Email      string     `db:"email"`
+	Member     MemberRole `db:"member_role"`
+	// CustomerName is the name of the customer invited to, "" for none.
+	CustomerName string       `db:"customer_name"`
+	Name         string       `db:"name"`
+	Language     string       `db:"language"`
+	InvitedBy    string       `db:"invited_by"`
+	Sends        int          `db:"sends"`
+	CreatedAt    time.Time    `db:"created_at"`
+	ExpiresAt    time.Time    `db:"expires_at"`
+	AcceptedAt   sql.NullTime `db:"accepted_at"`
 }
 
 // InvitationMail writes, inside the invitation's transaction, the e-mail
 // carrying its link: key is once-only for this sending.
 type InvitationMail func(ctx context.Context, tx *sqlx.Tx, inv Invitation, token, key string) error
 
-const invitationColumns = `id, partner_id, COALESCE(customer_id, '') AS customer_id, email, member_role, invited_by, sends,
+const invitationColumns = `id, partner_id, COALESCE(customer_id, '') AS customer_id, email, member_role,
+	COALESCE((SELECT c.name FROM customers c WHERE c.id = invitations.customer_id), '') AS customer_name, name, language, invited_by, sends,
 	created_at, expires_at, accepted_at`
 
-// Invite invites email to the partner (customerID "") or to one of its
-// customers with role, and writes its e-mail through send, in one
+// InviteCreate is an invitation to make: to the partner's admins
+// (CustomerID "", Member "") or to one of its customers with Member's
+// role; Name and Language are the invitee's, as the inviter knows them.
+type InviteCreate struct {
+	PartnerID, CustomerID, Email string
+	Member                       MemberRole
+	Name, Language               string
+	InvitedBy                    string
+}
+
+// Invite stores an invitation and writes its e-mail through send, in one
 // transaction. An address that is already a user of the partner, or has a
 // pending invitation there, is refused.
-func (s *Store) Invite(ctx context.Context, partnerID, customerID, email string, role MemberRole, invitedBy string, send InvitationMail) (Invitation, error) {
+func (s *Store) Invite(ctx context.Context, in InviteCreate, send InvitationMail) (Invitation, error) {
+	var inv Invitation
+	err := s.inTx(ctx, "invite", func(tx *sqlx.Tx) error {
+		var err error
+		inv, err = s.inviteTx(ctx, tx, in, send)
+		return err
+	})
+	return inv, err
+}
+
+// CreateCustomerWithInvitation stores a new customer and the invitation of
+// its first owner in one transaction: either both exist afterwards or
+// neither does.
+func (s *Store) CreateCustomerWithInvitation(ctx context.Context, cc CustomerCreate, in InviteCreate, send InvitationMail) (Customer, error) {
+	var c Customer
+	err := s.inTx(ctx, "create customer", func(tx *sqlx.Tx) error {
+		var err error
+		if c, err = s.createCustomer(ctx, tx, in.PartnerID, cc); err != nil {
+			return err
+		}
+		in.CustomerID, in.Member = c.ID, MemberOwner
+		_, err = s.inviteTx(ctx, tx, in, send)
+		return err
+	})
+	return c, s.afterTenantChange(ctx, err)
+}
+
+// CheckInvitee reports whether email may be invited to the partner: a
+// valid address, no user's and without a pending invitation.
+func (s *Store) CheckInvitee(ctx context.Context, partnerID, email string) error {
+	return s.inTx(ctx, "check invitee", func(tx *sqlx.Tx) error {
+		_, err := s.invitee(ctx, tx, partnerID, email)
+		return err
+	})
+}
+
+// invitee normalises email and checks it may be invited to the partner.
+func (s *Store) invitee(ctx context.Context, tx *sqlx.Tx, partnerID, email string) (string, error) {
 	addr, ok := normalizeEmail(email)
 	if !ok {
-		return Invitation{}, invalid("email", MsgEmailInvalid)
+		return "", invalid("email", MsgEmailInvalid)
 	}
+	var n int
+	if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM users WHERE partner_id = ? AND email = ?`), partnerID, addr); err != nil {
+		return "", err
+	}
+	if n > 0 {
+		return "", duplicate("email", MsgInvitationIsMember)
+	}
+	if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM invitations WHERE partner_id = ? AND email = ?
+		AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?`), partnerID, addr, s.timestamp()); err != nil {
+		return "", err
+	}
+	if n > 0 {
+		return "", duplicate("email", MsgInvitationPending)
+	}
+	return addr, nil
+}
+
+// inviteTx is Invite inside tx.
+func (s *Store) inviteTx(ctx context.Context, tx *sqlx.Tx, in InviteCreate, send InvitationMail) (Invitation, error) {
 	switch {
-	case customerID == "" && role != "":
+	case in.CustomerID == "" && in.Member != "":
 		return Invitation{}, invalid("role", MsgMemberRoleInvalid)
-	case customerID != "" && !role.Valid():
+	case in.CustomerID != "" && !in.Member.Valid():
 		return Invitation{}, invalid("role", MsgMemberRoleInvalid)
+	case !validLanguage(in.Language):
+		return Invitation{}, invalid("language", MsgLanguageInvalid)
+	case utf8.RuneCountInString(in.Name) > MaxUserNameLength:
+		return Invitation{}, invalid("name", MsgUserNameTooLong)
 	}
-	now := s.timestamp()
-	inv := Invitation{ID: newID("inv"), PartnerID: partnerID, CustomerID: customerID, Email: addr, Member: role, InvitedBy: invitedBy,
-		Sends: 1, CreatedAt: now, ExpiresAt: now.Add(InvitationTTL)}
+	addr, err := s.invitee(ctx, tx, in.PartnerID, in.Email)
+	if err != nil {
+		return Invitation{}, err
+	}
+	var customerName string
+	if in.CustomerID != "" {
+		err := tx.GetContext(ctx, &customerName, tx.Rebind(`SELECT name FROM customers WHERE partner_id = ? AND id = ?`), in.PartnerID, in.CustomerID)
+		if err != nil {
+			return Invitation{}, notFoundOr(err, "invite")
+		}
+	}
 	token, err := newLinkToken()
 	if err != nil {
 		return Invitation{}, err
 	}
-	err = s.inTx(ctx, "invite", func(tx *sqlx.Tx) error {
-		if customerID != "" {
-			if err := customerExists(ctx, tx, partnerID, customerID); err != nil {
-				return err
-			}
-		}
-		var n int
-		if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM users WHERE partner_id = ? AND email = ?`), partnerID, addr); err != nil {
-			return err
-		}
-		if n > 0 {
-			return duplicate("email", MsgInvitationIsMember)
-		}
-		if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM invitations WHERE partner_id = ? AND email = ?
-			AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?`), partnerID, addr, now); err != nil {
-			return err
-		}
-		if n > 0 {
-			return duplicate("email", MsgInvitationPending)
-		}
-		customer := sql.NullString{String: customerID, Valid: customerID != ""}
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO invitations (id, partner_id, customer_id, email, member_role, token_hash,
-			invited_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`), inv.ID, partnerID, customer, addr, string(role),
-			tokenHash(token), invitedBy, now, inv.ExpiresAt); err != nil {
-			return err
-		}
-		return send(ctx, tx, inv, token, inv.ID+":1")
-	})
-	return inv, err
+	now := s.timestamp()
+	inv := Invitation{ID: newID("inv"), PartnerID: in.PartnerID, CustomerID: in.CustomerID, Email: addr, Member: in.Member,
+		CustomerName: customerName, Name: in.Name, Language: in.Language, InvitedBy: in.InvitedBy, Sends: 1, CreatedAt: now,
+		ExpiresAt: now.Add(InvitationTTL)}
+	customer := sql.NullString{String: in.CustomerID, Valid: in.CustomerID != ""}
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO invitations (id, partner_id, customer_id, email, member_role, name, language,
+		token_hash, invited_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), inv.ID, in.PartnerID, customer, addr,
+		string(in.Member), in.Name, in.Language, tokenHash(token), in.InvitedBy, now, inv.ExpiresAt); err != nil {
+		return Invitation{}, err
+	}
+	return inv, send(ctx, tx, inv, token, inv.ID+":1")
 }
 
 // Invitations lists the pending invitations to the partner's admins
@@ -197,7 +262,7 @@ func (s *Store) AcceptInvitation(ctx context.Context, partnerID, token, name, pa
 		return User{}, err
 	}
 	uc := UserCreate{PartnerID: partnerID, CustomerID: inv.CustomerID, Email: inv.Email, Name: name, Password: password,
-		Role: RolePartnerAdmin, Member: inv.Member}
+		Role: RolePartnerAdmin, Member: inv.Member, Language: inv.Language}
 	if inv.CustomerID != "" {
 		uc.Role = RoleCustomer
 	}

@@ -67,7 +67,6 @@ func (h *Handler) CreateCustomer(c echo.Context) error {
 		Language: c.FormValue("language"),
 		Zones:    formZones(c),
 	}
-	password := c.FormValue("password")
 	refuse := func(status int, msg *i18n.Error) error {
 		vm, err := h.newCustomerVM(c, p, form)
 		if err != nil {
@@ -90,12 +89,19 @@ func (h *Handler) CreateCustomer(c echo.Context) error {
 	if !i18n.Supported(form.Language) {
 		form.Language = ""
 	}
-	if utf8.RuneCountInString(password) < 10 {
-		return refuse(http.StatusBadRequest, i18n.NewError("customer.error.password"))
-	}
-	if _, err := h.cfg.Tenants.UserByEmail(ctx, p.ID, form.Email); err == nil {
-		return refuse(http.StatusConflict, i18n.NewError("customer.error.email_taken"))
-	} else if !errors.Is(err, tenants.ErrNotFound) {
+	// Checked before the platform's organisation is made; checked again
+	// in the transaction that stores the customer and its invitation.
+	if err := h.cfg.Tenants.CheckInvitee(ctx, p.ID, form.Email); err != nil {
+		var ve *tenants.ValidationError
+		var de *tenants.DuplicateError
+		switch {
+		case errors.As(err, &ve):
+			return refuse(http.StatusBadRequest, i18n.NewError(ve.MessageID))
+		case errors.As(err, &de) && de.MessageID == tenants.MsgInvitationPending:
+			return refuse(http.StatusConflict, i18n.NewError(de.MessageID))
+		case errors.As(err, &de):
+			return refuse(http.StatusConflict, i18n.NewError("customer.error.email_taken"))
+		}
 		return err
 	}
 	api, err := h.partnerAPI(ctx, p)
@@ -106,10 +112,12 @@ func (h *Handler) CreateCustomer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cust, err := h.cfg.Tenants.CreateCustomerWithUser(ctx, p.ID,
+	u, _ := tenants.UserFrom(ctx)
+	// The customer's first owner is invited: they choose their password.
+	cust, err := h.cfg.Tenants.CreateCustomerWithInvitation(ctx,
 		tenants.CustomerCreate{Name: form.Name, OrganisationID: org.ID, AllowedZones: form.Zones},
-		tenants.UserCreate{PartnerID: p.ID, Email: form.Email, Name: form.UserName, Password: password,
-			Role: tenants.RoleCustomer, Language: form.Language})
+		tenants.InviteCreate{PartnerID: p.ID, Email: form.Email, Name: form.UserName, Language: form.Language, InvitedBy: u.ID},
+		h.invitationMail(c, p, u))
 	if err != nil {
 		// Undo the organisation with a context of its own: the request's may
 		// be what failed.
@@ -120,11 +128,13 @@ func (h *Handler) CreateCustomer(c echo.Context) error {
 		if errors.As(err, &ve) {
 			return refuse(http.StatusBadRequest, i18n.NewError(ve.MessageID))
 		}
-		if errors.Is(err, tenants.ErrDuplicate) {
+		var de *tenants.DuplicateError
+		if errors.As(err, &de) || errors.Is(err, tenants.ErrDuplicate) {
 			return refuse(http.StatusConflict, i18n.NewError("customer.error.email_taken"))
 		}
 		return err
 	}
+	h.cfg.Outbox.Kick()
 	h.audit(c, "customer.create", cust.ID, nil)
 	setFlash(c, "ok", "flash.customer_created")
 	return c.Redirect(http.StatusSeeOther, "/admin/customers/"+cust.ID)

@@ -43,16 +43,12 @@ func (h *Handler) invitationsTable(ctx context.Context, partnerID, customerID, b
 func (h *Handler) invitationMail(c echo.Context, p tenants.Partner, inviter tenants.User) tenants.InvitationMail {
 	base := c.Scheme() + "://" + c.Request().Host
 	return func(ctx context.Context, tx *sqlx.Tx, inv tenants.Invitation, token, key string) error {
-		lang := h.cfg.Bundle.Negotiate("", "", p.Brand.Language, p.Brand.Offered)
+		lang := h.cfg.Bundle.Negotiate(inv.Language, "", p.Brand.Language, p.Brand.Offered)
 		ctx = i18n.WithLocalizer(ctx, h.cfg.Bundle.LocalizerWith(lang, p.Brand.Words))
 		where := i18n.T(ctx, "invite.mail.admins")
 		role := i18n.T(ctx, "invite.mail.admin")
 		if inv.CustomerID != "" {
-			cust, err := h.cfg.Tenants.Customer(ctx, p.ID, inv.CustomerID)
-			if err != nil {
-				return err
-			}
-			where, role = cust.Name, i18n.T(ctx, "member.role."+string(inv.Member))
+			where, role = inv.CustomerName, i18n.T(ctx, "member.role."+string(inv.Member))
 		}
 		who := inviter.Name
 		if who == "" {
@@ -84,7 +80,8 @@ func (h *Handler) invite(c echo.Context, customerID, back string, refuse func(c 
 	if customerID == "" {
 		role = ""
 	}
-	inv, err := h.cfg.Tenants.Invite(ctx, p.ID, customerID, f.Email, role, u.ID, h.invitationMail(c, p, u))
+	inv, err := h.cfg.Tenants.Invite(ctx, tenants.InviteCreate{PartnerID: p.ID, CustomerID: customerID, Email: f.Email, Member: role,
+		InvitedBy: u.ID}, h.invitationMail(c, p, u))
 	var ve *tenants.ValidationError
 	var de *tenants.DuplicateError
 	switch {
@@ -217,7 +214,7 @@ func (h *Handler) ShowAccept(c echo.Context) error {
 	if err != nil {
 		return h.acceptRefused(c, vm, err)
 	}
-	vm.Invitation = inv
+	vm.Invitation, vm.Name = inv, inv.Name
 	return render(c, http.StatusOK, acceptPage(vm))
 }
 

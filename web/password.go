@@ -143,7 +143,7 @@ func (h *Handler) brandedMail(ctx context.Context, p tenants.Partner, u tenants.
 	if err := mailHTML(vm).Render(ctx, &html); err != nil {
 		return email.Message{}, err
 	}
-	text := vm.Greeting + "\n\n" + vm.Body + "\n\n" + vm.ActionLabel + ":\n" + link + "\n\n" + vm.Note + "\n\n-- \n" + vm.Brand + "\n"
+	text := vm.Greeting + "\n\n" + vm.Body + "\n\n" + vm.ActionLabel + "\n" + link + "\n\n" + vm.Note + "\n\n-- \n" + vm.Brand + "\n"
 	return email.Message{PartnerID: p.ID, FromName: p.Brand.Name, FromAddress: senderOf(p), To: u.Email,
 		Subject: subject, Text: text, HTML: html.String()}, nil
 }
