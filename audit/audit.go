@@ -55,6 +55,7 @@ const (
 	ActionPasswordChange = "auth.password_change"
 	ActionSessionsEnd    = "auth.sessions_end"
 	ActionMemberRole     = "member.role"
+	ActionMemberRemove   = "member.remove"
 	ActionInvite         = "member.invite"
 	ActionInviteResend   = "member.invite_resend"
 	ActionInviteRevoke   = "member.invite_revoke"

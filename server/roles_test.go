@@ -224,3 +224,40 @@ func TestInspectOtherCustomersToken(t *testing.T) {
 		t.Errorf("the partner inspecting its customer's token: %d", res.StatusCode)
 	}
 }
+
+// TestRemoveMember: an owner removes a developer: their open session ends
+// and the token issued to them is refused; nobody removes themselves; the
+// last owner stays.
+func TestRemoveMember(t *testing.T) {
+	a := newApp(t)
+	ctx := context.Background()
+	acme, _ := a.store.PartnerBySlug(ctx, "acme")
+	owner := a.client(t, "acme.localhost")
+	owner.signIn("dev@acme.example")
+	dev := addMember(t, a, "gone@roadrunner.example", tenants.MemberDeveloper)
+	tok := a.customerTokenWith(t, "acme", "gone@roadrunner.example", "org:read")
+	if st, _, _ := a.api(t, "acme.localhost", http.MethodGet, "/v2/organisations", tok, nil); st != http.StatusOK {
+		t.Fatalf("the member's token before: %d", st)
+	}
+	gone, _ := a.store.UserByEmail(ctx, acme.ID, "gone@roadrunner.example")
+	me, _ := a.store.UserByEmail(ctx, acme.ID, "dev@acme.example")
+	res, page := owner.do(http.MethodPost, "/console/members/remove", url.Values{"_csrf": {owner.csrf("/console/members")}, "user": {me.ID}})
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(page, "You cannot remove yourself") {
+		t.Fatalf("remove oneself: %d", res.StatusCode)
+	}
+	if res, _ := owner.do(http.MethodPost, "/console/members/remove", url.Values{"_csrf": {owner.csrf("/console/members")}, "user": {gone.ID}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("remove: %d", res.StatusCode)
+	}
+	if res, _ := dev.do(http.MethodGet, "/console", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the removed member's session: %d", res.StatusCode)
+	}
+	if st, _, _ := a.api(t, "acme.localhost", http.MethodGet, "/v2/organisations", tok, nil); st != http.StatusUnauthorized {
+		t.Fatalf("the removed member's token: %d", st)
+	}
+	admin := a.client(t, "acme.localhost")
+	admin.signIn("admin@acme.example")
+	admin.do(http.MethodPost, "/admin/customers/"+me.CustomerID+"/remove", url.Values{"_csrf": {admin.csrf("/admin")}, "user": {me.ID}})
+	if _, err := a.store.UserByEmail(ctx, acme.ID, "dev@acme.example"); err != nil {
+		t.Fatalf("the last owner was removed: %v", err)
+	}
+}

@@ -85,3 +85,35 @@ func notFoundOr(err error, what string) error {
 	}
 	return fmt.Errorf("tenants: %s: %w", what, err)
 }
+
+// MsgRemoveSelf refuses a member removing themselves.
+const MsgRemoveSelf = "member.remove_self"
+
+// RemoveMember deletes a customer's user: their sessions end with them
+// (the caller revokes their tokens). The customer keeps at least one owner,
+// and nobody removes themselves here.
+func (s *Store) RemoveMember(ctx context.Context, partnerID, customerID, userID, by string) error {
+	if userID == by {
+		return invalid("user", MsgRemoveSelf)
+	}
+	err := s.inTx(ctx, "remove member", func(tx *sqlx.Tx) error {
+		var role string
+		if err := tx.GetContext(ctx, &role, tx.Rebind(`SELECT member_role FROM users WHERE partner_id = ? AND customer_id = ?
+			AND id = ? AND role = ?`), partnerID, customerID, userID, string(RoleCustomer)); err != nil {
+			return notFoundOr(err, "remove member")
+		}
+		if MemberRole(role) == MemberOwner {
+			var owners int
+			if err := tx.GetContext(ctx, &owners, tx.Rebind(`SELECT COUNT(*) FROM users WHERE partner_id = ? AND customer_id = ?
+				AND member_role = ? AND id <> ?`), partnerID, customerID, string(MemberOwner), userID); err != nil {
+				return err
+			}
+			if owners == 0 {
+				return invalid("user", MsgLastOwner)
+			}
+		}
+		_, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM users WHERE partner_id = ? AND id = ?`), partnerID, userID)
+		return err
+	})
+	return s.afterSessionChange(ctx, err)
+}

@@ -220,6 +220,18 @@ func (s *Service) RevokeUserSessions(ctx context.Context, tenant, userID string)
 	return s.revokeBlocks(ctx, "revoke user sessions", `partner_id = ? AND user_id = ? AND session_id IS NOT NULL`, tenant, userID)
 }
 
+// RevokeUser revokes every block issued to a user of the partner tenant:
+// their sessions' and their tokens (when the user is removed).
+func (s *Service) RevokeUser(ctx context.Context, tenant, userID string) error {
+	return s.revokeBlocks(ctx, "revoke user", `partner_id = ? AND user_id = ?`, tenant, userID)
+}
+
+// RevokeCustomer revokes every block issued to a customer of the partner
+// tenant (when the customer is deleted).
+func (s *Service) RevokeCustomer(ctx context.Context, tenant, customerID string) error {
+	return s.revokeBlocks(ctx, "revoke customer", `partner_id = ? AND customer_id = ?`, tenant, customerID)
+}
+
 // revokeBlocks revokes the blocks cond selects that are not revoked yet.
 func (s *Service) revokeBlocks(ctx context.Context, what, cond string, args ...any) error {
 	tx, err := s.db.BeginTxx(ctx, nil)

@@ -30,7 +30,7 @@ func membersTable(ctx context.Context, users []tenants.User, action, csrf string
 	for _, u := range users {
 		role := text(i18n.T(ctx, "member.role."+string(u.Member)))
 		if action != "" {
-			role = components.Cell{Content: roleForm(action, csrf, u)}
+			role = components.Cell{Content: memberActions(action, csrf, u)}
 		}
 		t.Rows = append(t.Rows, components.Row{Attrs: testID("member-row"), Cells: []components.Cell{text(u.Email), text(u.Name, "opt"), role}})
 	}
@@ -120,4 +120,47 @@ func (h *Handler) reissueSessions(c echo.Context, p tenants.Partner, u tenants.U
 		}
 	}
 	return nil
+}
+
+// RemoveConsoleMember removes a member, by one of its customer's owners.
+func (h *Handler) RemoveConsoleMember(c echo.Context) error {
+	u, _ := tenants.UserFrom(c.Request().Context())
+	return h.removeMember(c, u.CustomerID, "/console/members", func(c echo.Context, msgID string) error {
+		return h.membersPage(c, http.StatusBadRequest, i18n.T(c.Request().Context(), msgID))
+	})
+}
+
+// RemoveAdminMember removes a customer's member, by the partner.
+func (h *Handler) RemoveAdminMember(c echo.Context) error {
+	back := "/admin/customers/" + c.Param("customer")
+	return h.removeMember(c, c.Param("customer"), back, func(c echo.Context, msgID string) error {
+		setFlash(c, "error", "flash."+msgID)
+		return c.Redirect(http.StatusSeeOther, back)
+	})
+}
+
+// removeMember deletes the form's user, a member of customer: their
+// sessions end and every token issued to them is revoked.
+func (h *Handler) removeMember(c echo.Context, customerID, back string, refuse func(c echo.Context, msgID string) error) error {
+	ctx := c.Request().Context()
+	p, _ := tenants.PartnerFrom(ctx)
+	me, _ := tenants.UserFrom(ctx)
+	id := c.FormValue("user")
+	err := h.cfg.Tenants.RemoveMember(ctx, p.ID, customerID, id, me.ID)
+	var ve *tenants.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		h.audit(c, audit.ActionMemberRemove, id, err)
+		return refuse(c, ve.MessageID)
+	case errors.Is(err, tenants.ErrNotFound):
+		return echo.ErrNotFound
+	case err != nil:
+		return err
+	}
+	if err := h.cfg.Tokens.RevokeUser(ctx, p.ID, id); err != nil {
+		return err
+	}
+	h.audit(c, audit.ActionMemberRemove, id, nil)
+	setFlash(c, "ok", "flash.member_removed")
+	return c.Redirect(http.StatusSeeOther, back)
 }
