@@ -73,6 +73,9 @@ func (s *server) checkZone(c echo.Context, p tenants.Partner, cust tenants.Custo
 	return nil
 }
 
+// errSuspended refuses a suspended customer's session or token.
+var errSuspended = errors.New("server: the customer is suspended")
+
 // authorize checks op with token and the request's facts, and puts the
 // caller's identity, and the customer in scope (cust), in the request
 // context.
@@ -86,6 +89,9 @@ func (s *server) authorize(c echo.Context, token, op string, req tokens.Request,
 	ctx := c.Request().Context()
 	p, _ := tenants.PartnerFrom(ctx)
 	req.Tenant, req.Operation = p.ID, op
+	if cust != nil && cust.Suspended {
+		return errSuspended
+	}
 	zone, err := zoneOf(c, src)
 	if err != nil {
 		return err
@@ -164,6 +170,9 @@ func (s *server) consoleCan(op string, zone zoneSource) echo.MiddlewareFunc {
 					return c.Redirect(http.StatusSeeOther, "/login")
 				}
 				return i18nStatus(http.StatusUnauthorized, "error.signin_required")
+			case errors.Is(err, errSuspended):
+				web.ClearSessionCookie(c)
+				return i18nStatus(http.StatusForbidden, tenants.MsgCustomerSuspended)
 			case errors.Is(err, tokens.ErrDenied):
 				return i18nStatus(http.StatusForbidden, "error.not_allowed")
 			case err != nil:
@@ -220,6 +229,8 @@ func (s *server) apiCan(op string, zone zoneSource) echo.MiddlewareFunc {
 			switch {
 			case errors.Is(err, tokens.ErrRevoked), errors.Is(err, tokens.ErrInvalidToken):
 				return i18nStatus(http.StatusUnauthorized, "api.unauthenticated")
+			case errors.Is(err, errSuspended):
+				return i18nStatus(http.StatusForbidden, "api.customer_suspended")
 			case errors.Is(err, tokens.ErrDenied):
 				return i18nStatus(http.StatusForbidden, "api.denied")
 			case err != nil:

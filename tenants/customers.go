@@ -31,11 +31,12 @@ type CustomerCreate struct {
 
 // customerRow is a customers row.
 type customerRow struct {
-	ID             string    `db:"id"`
-	PartnerID      string    `db:"partner_id"`
-	Name           string    `db:"name"`
-	OrganisationID string    `db:"organisation_id"`
-	CreatedAt      time.Time `db:"created_at"`
+	ID             string       `db:"id"`
+	PartnerID      string       `db:"partner_id"`
+	Name           string       `db:"name"`
+	OrganisationID string       `db:"organisation_id"`
+	CreatedAt      time.Time    `db:"created_at"`
+	SuspendedAt    sql.NullTime `db:"suspended_at"`
 }
 
 // customer converts the row, without zones.
@@ -47,11 +48,12 @@ func (r customerRow) customer() Customer {
 		OrganisationID: r.OrganisationID,
 		AllowedZones:   []string{},
 		CreatedAt:      utc(r.CreatedAt),
+		Suspended:      r.SuspendedAt.Valid,
 	}
 }
 
 // customerColumns lists the columns of customerRow.
-const customerColumns = `id, partner_id, name, organisation_id, created_at`
+const customerColumns = `id, partner_id, name, organisation_id, created_at, suspended_at`
 
 // CreateCustomer validates and stores a new customer of a partner. Zones
 // outside the partner's allowed zones return ErrZoneNotAllowed; a taken
@@ -96,7 +98,7 @@ func (s *Store) createCustomer(ctx context.Context, tx *sqlx.Tx, partnerID strin
 	if n > 0 {
 		return Customer{}, duplicate("organisation_id", MsgOrganisationTaken)
 	}
-	_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO customers (`+customerColumns+`) VALUES (?, ?, ?, ?, ?)`),
+	_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO customers (id, partner_id, name, organisation_id, created_at) VALUES (?, ?, ?, ?, ?)`),
 		c.ID, c.PartnerID, c.Name, c.OrganisationID, c.CreatedAt)
 	if migrations.IsUniqueViolation(err) {
 		return Customer{}, duplicate("organisation_id", MsgOrganisationTaken)

@@ -75,6 +75,9 @@ type Customer struct {
 	AllowedZones []string
 	// CreatedAt is when the customer was created, in UTC.
 	CreatedAt time.Time
+	// Suspended reports that the partner suspended the customer: its
+	// users cannot sign in and its tokens are refused.
+	Suspended bool
 }
 
 // User is a person who signs in to a partner's console.

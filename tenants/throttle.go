@@ -101,6 +101,15 @@ func (s *Store) SignIn(ctx context.Context, partnerID, email, password, addr str
 	if err != nil {
 		return User{}, err
 	}
+	if u.CustomerID != "" {
+		c, err := s.Customer(ctx, partnerID, u.CustomerID)
+		if err != nil {
+			return User{}, err
+		}
+		if c.Suspended {
+			return User{}, ErrCustomerSuspended
+		}
+	}
 	if _, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM sign_in_throttle WHERE throttle_key = ?`), keys[ThrottleAccount]); err != nil {
 		return User{}, fmt.Errorf("tenants: sign in: %w", err)
 	}

@@ -203,3 +203,113 @@ func (h *Handler) SaveCustomerZones(c echo.Context) error {
 	setFlash(c, "ok", "flash.zones_saved")
 	return c.Redirect(http.StatusSeeOther, "/admin/customers/"+cust.ID)
 }
+
+// RenameCustomer changes a customer's display name.
+func (h *Handler) RenameCustomer(c echo.Context) error {
+	ctx := c.Request().Context()
+	p, _ := tenants.PartnerFrom(ctx)
+	id := c.Param("customer")
+	err := h.cfg.Tenants.RenameCustomer(ctx, p.ID, id, c.FormValue("name"))
+	var ve *tenants.ValidationError
+	if errors.As(err, &ve) {
+		setFlash(c, "error", "flash.customer_name_invalid")
+		return c.Redirect(http.StatusSeeOther, "/admin/customers/"+id)
+	}
+	h.audit(c, "customer.rename", id, err)
+	if err != nil {
+		return err
+	}
+	setFlash(c, "ok", "flash.customer_renamed")
+	return c.Redirect(http.StatusSeeOther, "/admin/customers/"+id)
+}
+
+// SuspendCustomer suspends a customer, or lifts its suspension ("resume"
+// in the form): suspended, its users' sessions end and their Biscuits are
+// revoked, its tokens are refused, its applications keep running.
+func (h *Handler) SuspendCustomer(c echo.Context) error {
+	ctx := c.Request().Context()
+	p, _ := tenants.PartnerFrom(ctx)
+	id := c.Param("customer")
+	if c.FormValue("resume") == "on" {
+		err := h.cfg.Tenants.ResumeCustomer(ctx, p.ID, id)
+		h.audit(c, "customer.resume", id, err)
+		if err != nil && !errors.Is(err, tenants.ErrNotFound) {
+			return err
+		}
+		setFlash(c, "ok", "flash.customer_resumed")
+		return c.Redirect(http.StatusSeeOther, "/admin/customers/"+id)
+	}
+	ended, err := h.cfg.Tenants.SuspendCustomer(ctx, p.ID, id)
+	h.audit(c, "customer.suspend", id, err)
+	if err != nil && !errors.Is(err, tenants.ErrNotFound) {
+		return err
+	}
+	if err := h.revokeSessions(ctx, p.ID, ended); err != nil {
+		return err
+	}
+	setFlash(c, "ok", "flash.customer_suspended")
+	return c.Redirect(http.StatusSeeOther, "/admin/customers/"+id)
+}
+
+// DeleteCustomer deletes a customer once its name is typed to confirm:
+// its tokens are revoked, its platform organisation (and its applications
+// and add-ons) deleted, then the customer with its users and invitations.
+func (h *Handler) DeleteCustomer(c echo.Context) error {
+	ctx := c.Request().Context()
+	p, _ := tenants.PartnerFrom(ctx)
+	cust, err := h.cfg.Tenants.Customer(ctx, p.ID, c.Param("customer"))
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(c.FormValue("confirm")) != cust.Name {
+		setFlash(c, "error", "flash.customer_delete_confirm")
+		return c.Redirect(http.StatusSeeOther, "/admin/customers/"+cust.ID)
+	}
+	if err := h.cfg.Tokens.RevokeCustomer(ctx, p.ID, cust.ID); err != nil {
+		return err
+	}
+	api, err := h.partnerAPI(ctx, p)
+	if err != nil {
+		return err
+	}
+	if err := deleteOrganisation(ctx, api, cust.OrganisationID); err != nil {
+		h.audit(c, "customer.delete", cust.ID, err)
+		return err
+	}
+	err = h.cfg.Tenants.DeleteCustomer(ctx, p.ID, cust.ID)
+	h.audit(c, "customer.delete", cust.ID, err)
+	if err != nil {
+		return err
+	}
+	setFlash(c, "ok", "flash.customer_deleted")
+	return c.Redirect(http.StatusSeeOther, "/admin")
+}
+
+// deleteOrganisation deletes a platform organisation with its applications
+// and add-ons, which the platform wants gone first. What is already gone
+// is what was asked: a retry after a failure half-way finishes the job.
+func deleteOrganisation(ctx context.Context, api *platform.Client, org string) error {
+	gone := func(err error) bool { return err == nil || errors.Is(err, platform.ErrNotFound) }
+	apps, err := api.Applications(ctx, org)
+	if !gone(err) {
+		return err
+	}
+	for _, a := range apps {
+		if err := api.DeleteApplication(ctx, org, a.ID); !gone(err) {
+			return err
+		}
+	}
+	addons, err := api.Addons(ctx, org)
+	if !gone(err) {
+		return err
+	}
+	for _, a := range addons {
+		if err := api.DeleteAddon(ctx, org, a.ID); !gone(err) {
+			return err
+		}
+	}
+	if err := api.DeleteOrganisation(ctx, org); !gone(err) {
+		return err
+	}
+	return nil
+}

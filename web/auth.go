@@ -65,6 +65,9 @@ func (h *Handler) Login(c echo.Context) error {
 		wait := max(locked.Wait, time.Second)
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)))
 		return refuse(http.StatusTooManyRequests, lockedMessage(ctx, wait))
+	case errors.Is(err, tenants.ErrCustomerSuspended):
+		h.recordSignIn(c, tenants.User{Email: email}, audit.ActionSignInFailed, audit.OutcomeDenied, "customer suspended, from "+c.RealIP())
+		return refuse(http.StatusForbidden, i18n.T(ctx, tenants.MsgCustomerSuspended))
 	case errors.Is(err, tenants.ErrBusy):
 		c.Response().Header().Set("Retry-After", "5")
 		return refuse(http.StatusServiceUnavailable, i18n.T(ctx, "auth.busy"))
