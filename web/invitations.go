@@ -246,15 +246,9 @@ func (h *Handler) Accept(c echo.Context) error {
 // acceptRefused answers a refused acceptance: a dead link, or the form
 // again with what is wrong.
 func (h *Handler) acceptRefused(c echo.Context, vm AcceptVM, err error) error {
-	var ve *tenants.ValidationError
-	if !errors.As(err, &ve) {
+	status, err := linkRefusal(c.Request().Context(), err, &vm.Error, &vm.Dead)
+	if err != nil {
 		return err
-	}
-	vm.Error = i18n.T(c.Request().Context(), ve.MessageID)
-	vm.Dead = ve.Field == "token"
-	status := http.StatusBadRequest
-	if vm.Dead {
-		status = http.StatusGone
 	}
 	return render(c, status, acceptPage(vm))
 }

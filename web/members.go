@@ -65,18 +65,26 @@ func (h *Handler) membersPageWith(c echo.Context, status int, errText string, f 
 // owners.
 func (h *Handler) SetConsoleMemberRole(c echo.Context) error {
 	u, _ := tenants.UserFrom(c.Request().Context())
-	return h.setMemberRole(c, u.CustomerID, "/console/members", func(c echo.Context, msgID string) error {
-		return h.membersPage(c, http.StatusBadRequest, i18n.T(c.Request().Context(), msgID))
-	})
+	return h.setMemberRole(c, u.CustomerID, "/console/members", h.refuseOnMembers)
+}
+
+// refuseOnMembers shows the members page again with the refusal msgID.
+func (h *Handler) refuseOnMembers(c echo.Context, msgID string) error {
+	return h.membersPage(c, http.StatusBadRequest, i18n.T(c.Request().Context(), msgID))
+}
+
+// refuseWithFlash returns to back with the refusal msgID as a flash.
+func refuseWithFlash(back string) func(echo.Context, string) error {
+	return func(c echo.Context, msgID string) error {
+		setFlash(c, "error", "flash."+msgID)
+		return c.Redirect(http.StatusSeeOther, back)
+	}
 }
 
 // SetAdminMemberRole changes a customer's member's role, by the partner.
 func (h *Handler) SetAdminMemberRole(c echo.Context) error {
 	back := "/admin/customers/" + c.Param("customer")
-	return h.setMemberRole(c, c.Param("customer"), back, func(c echo.Context, msgID string) error {
-		setFlash(c, "error", "flash."+msgID)
-		return c.Redirect(http.StatusSeeOther, back)
-	})
+	return h.setMemberRole(c, c.Param("customer"), back, refuseWithFlash(back))
 }
 
 // setMemberRole changes the role of the form's user, a member of customer,
@@ -125,18 +133,13 @@ func (h *Handler) reissueSessions(c echo.Context, p tenants.Partner, u tenants.U
 // RemoveConsoleMember removes a member, by one of its customer's owners.
 func (h *Handler) RemoveConsoleMember(c echo.Context) error {
 	u, _ := tenants.UserFrom(c.Request().Context())
-	return h.removeMember(c, u.CustomerID, "/console/members", func(c echo.Context, msgID string) error {
-		return h.membersPage(c, http.StatusBadRequest, i18n.T(c.Request().Context(), msgID))
-	})
+	return h.removeMember(c, u.CustomerID, "/console/members", h.refuseOnMembers)
 }
 
 // RemoveAdminMember removes a customer's member, by the partner.
 func (h *Handler) RemoveAdminMember(c echo.Context) error {
 	back := "/admin/customers/" + c.Param("customer")
-	return h.removeMember(c, c.Param("customer"), back, func(c echo.Context, msgID string) error {
-		setFlash(c, "error", "flash."+msgID)
-		return c.Redirect(http.StatusSeeOther, back)
-	})
+	return h.removeMember(c, c.Param("customer"), back, refuseWithFlash(back))
 }
 
 // removeMember deletes the form's user, a member of customer: their

@@ -99,17 +99,26 @@ func (h *Handler) Reset(c echo.Context) error {
 // resetRefused answers a refused reset: a dead link with a way to ask for
 // another, a refused password with the form again.
 func (h *Handler) resetRefused(c echo.Context, vm PasswordVM, err error) error {
-	var ve *tenants.ValidationError
-	if !errors.As(err, &ve) {
+	status, err := linkRefusal(c.Request().Context(), err, &vm.Error, &vm.Dead)
+	if err != nil {
 		return err
 	}
-	vm.Error = i18n.T(c.Request().Context(), ve.MessageID)
-	vm.Dead = ve.Field == "token"
-	status := http.StatusBadRequest
-	if vm.Dead {
-		status = http.StatusGone
-	}
 	return render(c, status, resetPage(vm))
+}
+
+// linkRefusal reads the refusal of a link's form (a reset, an invitation):
+// its message into msg, whether the link itself no longer works (410) into
+// dead, else 400; an error that is no refusal is returned as it is.
+func linkRefusal(ctx context.Context, err error, msg *string, dead *bool) (int, error) {
+	var ve *tenants.ValidationError
+	if !errors.As(err, &ve) {
+		return 0, err
+	}
+	*msg, *dead = i18n.T(ctx, ve.MessageID), ve.Field == "token"
+	if *dead {
+		return http.StatusGone, nil
+	}
+	return http.StatusBadRequest, nil
 }
 
 // resetMail writes the reset e-mail for u, in u's language (else the
