@@ -48,7 +48,7 @@ func randomKey() string {
 func TestMemberRoles(t *testing.T) {
 	a := newApp(t)
 	members := map[tenants.MemberRole]*client{
-		tenants.MemberOwner: func() *client { c := a.client(t, "acme.localhost"); c.signIn("dev@acme.example"); return c }(),
+		tenants.MemberOwner:     func() *client { c := a.client(t, "acme.localhost"); c.signIn("dev@acme.example"); return c }(),
 		tenants.MemberDeveloper: addMember(t, a, "developer@roadrunner.example", tenants.MemberDeveloper),
 		tenants.MemberViewer:    addMember(t, a, "viewer@roadrunner.example", tenants.MemberViewer),
 		tenants.MemberBilling:   addMember(t, a, "billing@roadrunner.example", tenants.MemberBilling),
