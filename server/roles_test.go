@@ -261,3 +261,85 @@ func TestRemoveMember(t *testing.T) {
 		t.Fatalf("the last owner was removed: %v", err)
 	}
 }
+
+// TestPartnerRoles proves the partner's staff roles' allowed and refused
+// routes: support, invited by an admin, reads the customers, their members
+// and invoices, and nothing else; an admin does everything.
+func TestPartnerRoles(t *testing.T) {
+	a := newApp(t)
+	ctx := context.Background()
+	acme, _ := a.store.PartnerBySlug(ctx, "acme")
+	dev, _ := a.store.UserByEmail(ctx, acme.ID, "dev@acme.example")
+	admin := a.client(t, "acme.localhost")
+	admin.signIn("admin@acme.example")
+	if res, _ := admin.do(http.MethodPost, "/admin/people/invite", url.Values{"_csrf": {admin.csrf("/admin/people")},
+		"email": {"help@acme.example"}, "role": {"support"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("invite support: %d", res.StatusCode)
+	}
+	_, text := mailTo(t, a.mail, "help@acme.example", 1)
+	link, _ := url.Parse(inviteLink.FindString(text))
+	support := a.client(t, "acme.localhost")
+	res, _ := support.do(http.MethodPost, "/invite", url.Values{"_csrf": {support.csrf(link.RequestURI())}, "token": {link.Query().Get("token")},
+		"password": {"support desk one"}, "confirm": {"support desk one"}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/admin/customers" {
+		t.Fatalf("support's first sign-in: %d to %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	customer := "/admin/customers/" + dev.CustomerID
+	form := func(c *client, kv ...string) url.Values {
+		v := url.Values{"_csrf": {c.csrf("/admin/customers")}}
+		for i := 0; i+1 < len(kv); i += 2 {
+			v.Set(kv[i], kv[i+1])
+		}
+		return v
+	}
+	for _, r := range []struct {
+		method, path string
+		kv           []string
+		support      bool
+	}{
+		{"GET", "/admin/customers", nil, true},
+		{"GET", customer, nil, true},
+		{"GET", "/admin/invoices", nil, true},
+		{"GET", "/admin", nil, false},
+		{"GET", "/admin/grids", nil, false},
+		{"GET", "/admin/tokens", nil, false},
+		{"GET", "/admin/people", nil, false},
+		{"GET", "/admin/audit", nil, false},
+		{"POST", "/admin/brand", []string{"name", "Hijacked"}, false},
+		{"POST", "/admin/stripe", []string{"secret_key", "sk_test_x"}, false},
+		{"POST", customer + "/suspend", nil, false},
+		{"POST", customer + "/invite", []string{"email", "x@roadrunner.example", "role", "owner"}, false},
+		{"POST", "/admin/tokens/partner", []string{"label", "x"}, false},
+	} {
+		for who, c := range map[string]*client{"support": support, "admin": admin} {
+			var f url.Values
+			if r.method == http.MethodPost {
+				f = form(c, r.kv...)
+			}
+			if who == "admin" && r.method == http.MethodPost {
+				continue // an admin's writes are the other tests'
+			}
+			res, body := c.do(r.method, r.path, f)
+			allowed := who == "admin" || r.support
+			switch {
+			case allowed && res.StatusCode == http.StatusForbidden:
+				t.Errorf("%s %s as %s: refused, want allowed", r.method, r.path, who)
+			case !allowed && (res.StatusCode != http.StatusForbidden || !strings.Contains(body, "Your access does not allow this action")):
+				t.Errorf("%s %s as %s: %d, want 403 with a clear message", r.method, r.path, who, res.StatusCode)
+			}
+		}
+	}
+	_, page := support.do(http.MethodGet, customer, nil)
+	if strings.Contains(page, `data-testid="invite-form"`) || strings.Contains(page, `data-testid="suspend"`) || !strings.Contains(page, "dev@acme.example") {
+		t.Fatal("support's view of a customer offers changes, or lacks its members")
+	}
+	_, nav := support.do(http.MethodGet, "/admin/customers", nil)
+	for _, hidden := range []string{`<a href="/admin">`, `<a href="/admin/grids">`, `<a href="/admin/tokens">`, `<a href="/admin/people">`} {
+		if strings.Contains(nav, hidden) {
+			t.Errorf("support's menu offers %s", hidden)
+		}
+	}
+	if b, _ := a.store.PartnerBySlug(ctx, "acme"); b.Brand.Name != "Acme Cloud" {
+		t.Fatal("support changed the brand")
+	}
+}

@@ -127,7 +127,7 @@ func (s *Store) invitee(ctx context.Context, tx *sqlx.Tx, partnerID, email strin
 // inviteTx is Invite inside tx.
 func (s *Store) inviteTx(ctx context.Context, tx *sqlx.Tx, in InviteCreate, send InvitationMail) (Invitation, error) {
 	switch {
-	case in.CustomerID == "" && in.Member != "":
+	case in.CustomerID == "" && !in.Member.ValidStaff():
 		return Invitation{}, invalid("role", MsgMemberRoleInvalid)
 	case in.CustomerID != "" && !in.Member.Valid():
 		return Invitation{}, invalid("role", MsgMemberRoleInvalid)

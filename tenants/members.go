@@ -25,6 +25,21 @@ const (
 	MemberBilling MemberRole = "billing"
 )
 
+// The partner's staff roles, held by partner admins' users.
+const (
+	// StaffAdmin runs the partner: brand, customers, prices, Stripe, tokens.
+	StaffAdmin MemberRole = "admin"
+	// StaffSupport reads the customers and their usage and invoices; it
+	// changes nothing and sees no brand, grids, Stripe or tokens.
+	StaffSupport MemberRole = "support"
+)
+
+// StaffRoles lists the partner's staff roles.
+func StaffRoles() []MemberRole { return []MemberRole{StaffAdmin, StaffSupport} }
+
+// ValidStaff reports whether r is a staff role ("" is an admin's).
+func (r MemberRole) ValidStaff() bool { return r == "" || r == StaffAdmin || r == StaffSupport }
+
 // MemberRoles lists the member roles, the most powerful first.
 func MemberRoles() []MemberRole {
 	return []MemberRole{MemberOwner, MemberDeveloper, MemberViewer, MemberBilling}

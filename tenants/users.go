@@ -138,7 +138,7 @@ func (s *Store) newUser(ctx context.Context, uc UserCreate) (pendingUser, error)
 	switch {
 	case uc.Role == RoleCustomer && member == "":
 		member = MemberOwner
-	case uc.Role == RoleCustomer && !member.Valid(), uc.Role != RoleCustomer && member != "":
+	case uc.Role == RoleCustomer && !member.Valid(), uc.Role != RoleCustomer && !member.ValidStaff():
 		return pendingUser{}, invalid("member", MsgMemberRoleInvalid)
 	}
 	if err := validatePassword(uc.Password); err != nil {

@@ -45,6 +45,9 @@ const (
 	OpBillingRead = "billing:read"
 	// OpMemberWrite invites an organisation's members and changes their roles.
 	OpMemberWrite = "member:write"
+	// OpCustomerRead reads the partner's customers, their members, usage
+	// and invoices (the partner's support staff).
+	OpCustomerRead = "customer:read"
 	// OpAdminRead reads the partner's administration (brand, customers, users).
 	OpAdminRead = "admin:read"
 	// OpAdminWrite changes the partner's administration.
@@ -54,7 +57,7 @@ const (
 // operations lists every known operation, in documentation order.
 var operations = []string{
 	OpOrgRead, OpAppRead, OpAppWrite, OpAppDeploy, OpAddonRead, OpAddonWrite,
-	OpTokenRead, OpTokenWrite, OpBillingRead, OpMemberWrite, OpAdminRead, OpAdminWrite,
+	OpTokenRead, OpTokenWrite, OpBillingRead, OpMemberWrite, OpCustomerRead, OpAdminRead, OpAdminWrite,
 }
 
 // Operations returns every operation a token or a request may name, as a

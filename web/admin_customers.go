@@ -313,3 +313,26 @@ func deleteOrganisation(ctx context.Context, api *platform.Client, org string) e
 	}
 	return nil
 }
+
+// CustomersVM is the list of the partner's customers.
+type CustomersVM struct {
+	Chrome    Chrome
+	Customers []CustomerRow
+	Page      components.Pagination
+}
+
+// AdminCustomers lists the partner's customers (its support staff's home).
+func (h *Handler) AdminCustomers(c echo.Context) error {
+	ctx := c.Request().Context()
+	p, _ := tenants.PartnerFrom(ctx)
+	customers, err := h.cfg.Tenants.Customers(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	vm := CustomersVM{Chrome: h.chrome(c, i18n.T(ctx, "nav.customers"))}
+	for _, cu := range customers {
+		vm.Customers = append(vm.Customers, CustomerRow{ID: cu.ID, Name: cu.Name, Organisation: cu.OrganisationID, Zones: cu.AllowedZones})
+	}
+	vm.Customers, vm.Page = pageOf(c, vm.Customers)
+	return render(c, http.StatusOK, customersPage(vm))
+}

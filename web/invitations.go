@@ -46,7 +46,7 @@ func (h *Handler) invitationMail(c echo.Context, p tenants.Partner, inviter tena
 		lang := h.cfg.Bundle.Negotiate(inv.Language, "", p.Brand.Language, p.Brand.Offered)
 		ctx = i18n.WithLocalizer(ctx, h.cfg.Bundle.LocalizerWith(lang, p.Brand.Words))
 		where := i18n.T(ctx, "invite.mail.admins")
-		role := i18n.T(ctx, "invite.mail.admin")
+		role := staffLabel(ctx, inv.Member)
 		if inv.CustomerID != "" {
 			where, role = inv.CustomerName, i18n.T(ctx, "member.role."+string(inv.Member))
 		}
@@ -77,9 +77,6 @@ func (h *Handler) invite(c echo.Context, customerID, back string, refuse func(c 
 	u, _ := tenants.UserFrom(ctx)
 	f := InviteForm{Email: strings.TrimSpace(c.FormValue("email")), Role: c.FormValue("role")}
 	role := tenants.MemberRole(f.Role)
-	if customerID == "" {
-		role = ""
-	}
 	inv, err := h.cfg.Tenants.Invite(ctx, tenants.InviteCreate{PartnerID: p.ID, CustomerID: customerID, Email: f.Email, Member: role,
 		InvitedBy: u.ID}, h.invitationMail(c, p, u))
 	var ve *tenants.ValidationError
@@ -175,17 +172,17 @@ func (h *Handler) people(c echo.Context, status int, f InviteForm) error {
 	}
 	vm := PeopleVM{Chrome: h.chrome(c, i18n.T(ctx, "people.title"))}
 	vm.Admins = components.DataTableProps{TestID: "admins", Empty: i18n.T(ctx, "people.none"), Columns: []components.Column{
-		col(ctx, "auth.email"), col(ctx, "customer.user_name", "opt"), col(ctx, "field.created", "opt")}}
+		col(ctx, "auth.email"), col(ctx, "customer.user_name", "opt"), col(ctx, "member.role"), col(ctx, "field.created", "opt")}}
 	for _, u := range users {
 		if u.Role == tenants.RolePartnerAdmin {
 			vm.Admins.Rows = append(vm.Admins.Rows, components.Row{Attrs: testID("admin-row"), Cells: []components.Cell{
-				text(u.Email), text(u.Name, "opt"), text(i18n.Date(ctx, u.CreatedAt), "opt")}})
+				text(u.Email), text(u.Name, "opt"), text(staffLabel(ctx, u.Member)), text(i18n.Date(ctx, u.CreatedAt), "opt")}})
 		}
 	}
 	if vm.Invitations, err = h.invitationsTable(ctx, p.ID, "", "/admin/people", vm.Chrome.CSRF); err != nil {
 		return err
 	}
-	f.Base, f.CSRF = "/admin/people", vm.Chrome.CSRF
+	f.Base, f.CSRF, f.Staff = "/admin/people", vm.Chrome.CSRF, true
 	vm.Invite = f
 	return render(c, status, peoplePage(vm))
 }
@@ -202,6 +199,23 @@ func (h *Handler) AdminResendInvitation(c echo.Context) error {
 
 func (h *Handler) AdminRevokeInvitation(c echo.Context) error {
 	return h.invitationAction(c, "", "/admin/people", false)
+}
+
+// staffOptions are the partner's staff roles, for a select.
+func staffOptions(ctx context.Context) []components.Option {
+	var out []components.Option
+	for _, r := range tenants.StaffRoles() {
+		out = append(out, components.Option{Value: string(r), Label: staffLabel(ctx, r)})
+	}
+	return out
+}
+
+// staffLabel names a staff role ("" is an admin's).
+func staffLabel(ctx context.Context, r tenants.MemberRole) string {
+	if r == "" {
+		r = tenants.StaffAdmin
+	}
+	return i18n.T(ctx, "staff.role."+string(r))
 }
 
 // ShowAccept is the page accepting an invitation, from its link.

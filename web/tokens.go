@@ -42,6 +42,8 @@ func consoleOps(ctx context.Context) []string {
 // their role opens with.
 func homeOf(u tenants.User) string {
 	switch {
+	case u.Role == tenants.RolePartnerAdmin && u.Member == tenants.StaffSupport:
+		return "/admin/customers"
 	case u.Role == tenants.RolePartnerAdmin:
 		return "/admin"
 	case u.Member == tenants.MemberBilling:
@@ -52,14 +54,22 @@ func homeOf(u tenants.User) string {
 
 // opsOf are the operations a user's console session carries.
 func opsOf(u tenants.User) []string {
-	if u.Role == tenants.RolePartnerAdmin {
+	switch {
+	case u.Role == tenants.RolePartnerAdmin && u.Member == tenants.StaffSupport:
+		return supportOps
+	case u.Role == tenants.RolePartnerAdmin:
 		return adminOps
 	}
 	return memberOps[u.Member]
 }
 
 // adminOps are the operations a partner admin's console session carries.
-var adminOps = []string{tokens.OpAdminRead, tokens.OpAdminWrite, tokens.OpTokenRead, tokens.OpTokenWrite, tokens.OpOrgRead}
+var adminOps = []string{tokens.OpAdminRead, tokens.OpAdminWrite, tokens.OpTokenRead, tokens.OpTokenWrite, tokens.OpOrgRead,
+	tokens.OpCustomerRead}
+
+// supportOps are the operations of the partner's support staff: reading
+// the customers, their members, usage and invoices.
+var supportOps = []string{tokens.OpCustomerRead}
 
 // maxTokenDays is the longest lifetime the pages offer a token.
 const maxTokenDays = 365
