@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -25,17 +26,31 @@ func (h *Handler) invitationsTable(ctx context.Context, partnerID, customerID, b
 		return components.DataTableProps{}, err
 	}
 	t := components.DataTableProps{TestID: "invitations", Empty: i18n.T(ctx, "invite.none"), Columns: []components.Column{
-		col(ctx, "auth.email"), col(ctx, "member.role", "opt"), col(ctx, "invite.expires", "opt"), col(ctx, "invite.actions")}}
+		col(ctx, "auth.email"), col(ctx, "member.role", "opt"), col(ctx, "invite.mail_state"), col(ctx, "invite.expires", "opt"),
+		col(ctx, "invite.actions")}}
 	for _, inv := range invs {
 		role := "—"
 		if inv.Member != "" {
 			role = i18n.T(ctx, "member.role."+string(inv.Member))
 		}
 		t.Rows = append(t.Rows, components.Row{Attrs: testID("invitation-row"), Cells: []components.Cell{
-			text(inv.Email), text(role, "opt"), text(i18n.Date(ctx, inv.ExpiresAt), "opt"),
-			{Content: invitationActions(base, csrf, inv)}}})
+			text(inv.Email), text(role, "opt"), h.mailState(ctx, fmt.Sprintf("invitation:%s:%d", inv.ID, inv.Sends)),
+			text(i18n.Date(ctx, inv.ExpiresAt), "opt"), {Content: invitationActions(base, csrf, inv)}}})
 	}
 	return t, nil
+}
+
+// mailState says whether the e-mail enqueued with key was delivered, or is
+// waiting for the SMTP server (with how many tries so far).
+func (h *Handler) mailState(ctx context.Context, key string) components.Cell {
+	st, err := h.cfg.Outbox.StatusOf(ctx, key)
+	switch {
+	case err != nil:
+		return text("—")
+	case st.SentAt != nil:
+		return components.Cell{Content: components.Badge(i18n.T(ctx, "invite.mail_sent"), "ok", "mail-sent")}
+	}
+	return components.Cell{Content: components.Badge(i18n.T(ctx, "invite.mail_waiting", map[string]any{"Tries": st.Attempts}), "warn", "mail-waiting")}
 }
 
 // invitationMail writes an invitation's e-mail, in the partner's brand and
