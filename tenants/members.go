@@ -74,13 +74,8 @@ func (s *Store) SetMemberRole(ctx context.Context, partnerID, customerID, userID
 			return notFoundOr(err, "set member role")
 		}
 		if MemberRole(current) == MemberOwner && role != MemberOwner {
-			var owners int
-			if err := tx.GetContext(ctx, &owners, tx.Rebind(`SELECT COUNT(*) FROM users WHERE partner_id = ? AND customer_id = ?
-				AND member_role = ? AND id <> ?`), partnerID, customerID, string(MemberOwner), userID); err != nil {
+			if err := keepsAnOwner(ctx, tx, partnerID, customerID, userID, "member"); err != nil {
 				return err
-			}
-			if owners == 0 {
-				return invalid("member", MsgLastOwner)
 			}
 		}
 		_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE users SET member_role = ? WHERE partner_id = ? AND id = ?`),
@@ -91,6 +86,20 @@ func (s *Store) SetMemberRole(ctx context.Context, partnerID, customerID, userID
 		return User{}, err
 	}
 	return s.User(ctx, partnerID, userID)
+}
+
+// keepsAnOwner refuses, as a ValidationError on field, a change that would
+// leave the customer without an owner once userID is no longer one.
+func keepsAnOwner(ctx context.Context, tx *sqlx.Tx, partnerID, customerID, userID, field string) error {
+	var owners int
+	if err := tx.GetContext(ctx, &owners, tx.Rebind(`SELECT COUNT(*) FROM users WHERE partner_id = ? AND customer_id = ?
+		AND member_role = ? AND id <> ?`), partnerID, customerID, string(MemberOwner), userID); err != nil {
+		return err
+	}
+	if owners == 0 {
+		return invalid(field, MsgLastOwner)
+	}
+	return nil
 }
 
 // notFoundOr reads sql.ErrNoRows as ErrNotFound.
@@ -118,13 +127,8 @@ func (s *Store) RemoveMember(ctx context.Context, partnerID, customerID, userID,
 			return notFoundOr(err, "remove member")
 		}
 		if MemberRole(role) == MemberOwner {
-			var owners int
-			if err := tx.GetContext(ctx, &owners, tx.Rebind(`SELECT COUNT(*) FROM users WHERE partner_id = ? AND customer_id = ?
-				AND member_role = ? AND id <> ?`), partnerID, customerID, string(MemberOwner), userID); err != nil {
+			if err := keepsAnOwner(ctx, tx, partnerID, customerID, userID, "user"); err != nil {
 				return err
-			}
-			if owners == 0 {
-				return invalid("user", MsgLastOwner)
 			}
 		}
 		_, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM users WHERE partner_id = ? AND id = ?`), partnerID, userID)

@@ -2,10 +2,8 @@ package tenants
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -59,11 +57,10 @@ func (s *Store) StartPasswordReset(ctx context.Context, partnerID, email string,
 		if recent > 0 {
 			return nil
 		}
-		raw := make([]byte, 32)
-		if _, err := rand.Read(raw); err != nil {
+		token, err := newLinkToken()
+		if err != nil {
 			return err
 		}
-		token := base64.RawURLEncoding.EncodeToString(raw)
 		id := newID("rst")
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO password_resets (id, partner_id, user_id, token_hash, created_at, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?)`), id, partnerID, u.ID, tokenHash(token), now, now.Add(ResetTTL)); err != nil {
@@ -109,16 +106,18 @@ func (s *Store) checkReset(ctx context.Context, q sqlx.QueryerContext, partnerID
 
 // ResetPassword sets the password through a reset link, once: the link is
 // used up, the old password stops working and every session of the user
-// ends, in one transaction. It returns the user.
-func (s *Store) ResetPassword(ctx context.Context, partnerID, token, password string) (User, error) {
+// ends, in one transaction. It returns the user and the ids of the sessions
+// ended (their Biscuits are the caller's to revoke).
+func (s *Store) ResetPassword(ctx context.Context, partnerID, token, password string) (User, []string, error) {
 	if _, err := s.CheckPasswordReset(ctx, partnerID, token); err != nil {
-		return User{}, err
+		return User{}, nil, err
 	}
 	hash, err := s.passwordHash(ctx, password)
 	if err != nil {
-		return User{}, err
+		return User{}, nil, err
 	}
 	var userID string
+	var ended []string
 	err = s.inTx(ctx, "reset password", func(tx *sqlx.Tx) error {
 		r, err := s.checkReset(ctx, tx, partnerID, token)
 		if err != nil {
@@ -132,12 +131,14 @@ func (s *Store) ResetPassword(ctx context.Context, partnerID, token, password st
 			return err
 		}
 		userID = r.UserID
-		return setPasswordTx(ctx, tx, partnerID, r.UserID, hash)
+		ended, err = setPasswordTx(ctx, tx, partnerID, r.UserID, hash)
+		return err
 	})
 	if err := s.afterSessionChange(ctx, err); err != nil {
-		return User{}, err
+		return User{}, nil, err
 	}
-	return s.User(ctx, partnerID, userID)
+	u, err := s.User(ctx, partnerID, userID)
+	return u, ended, err
 }
 
 // tokenHash is how a link's token is stored: its SHA-256, in hex.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"runtime"
 	"strings"
 	"time"
 
@@ -181,26 +180,4 @@ func (p ThrottlePolicy) lock(n int) time.Duration {
 		d *= 2
 	}
 	return min(d, p.Max)
-}
-
-// hashSlots bounds the password hashes computed at once: each argon2id
-// hash holds 19 MiB while it runs, so that a burst of sign-ins waits for a
-// slot instead of growing the portal's memory with its size.
-var hashSlots = make(chan struct{}, max(2, runtime.NumCPU()))
-
-// ErrBusy is a password check that found no free hashing slot before its
-// request's deadline.
-var ErrBusy = errors.New("tenants: too many sign-ins at once")
-
-// withHashSlot runs fn in a hashing slot, waiting for one as long as ctx
-// allows.
-func withHashSlot[T any](ctx context.Context, fn func() (T, error)) (T, error) {
-	select {
-	case hashSlots <- struct{}{}:
-	case <-ctx.Done():
-		var zero T
-		return zero, fmt.Errorf("%w: %w", ErrBusy, ctx.Err())
-	}
-	defer func() { <-hashSlots }()
-	return fn()
 }

@@ -300,7 +300,8 @@ func (s *Store) SetPassword(ctx context.Context, partnerID, userID, password str
 		return err
 	}
 	return s.afterSessionChange(ctx, s.inTx(ctx, "set password", func(tx *sqlx.Tx) error {
-		return setPasswordTx(ctx, tx, partnerID, userID, hash)
+		_, err := setPasswordTx(ctx, tx, partnerID, userID, hash)
+		return err
 	}))
 }
 
@@ -312,17 +313,13 @@ func (s *Store) passwordHash(ctx context.Context, password string) (string, erro
 	return withHashSlot(ctx, func() (string, error) { return HashPassword(password) })
 }
 
-// setPasswordTx stores a user's password hash and ends the user's
-// sessions, inside tx.
-func setPasswordTx(ctx context.Context, tx *sqlx.Tx, partnerID, userID, hash string) error {
+// setPasswordTx stores a user's password hash and ends every session of
+// the user, inside tx; it returns the ids of the sessions ended.
+func setPasswordTx(ctx context.Context, tx *sqlx.Tx, partnerID, userID, hash string) ([]string, error) {
 	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE users SET password_hash = ? WHERE partner_id = ? AND id = ?`),
 		hash, partnerID, userID)
 	if err := affectedOne(res, err, "set password"); err != nil {
-		return err
+		return nil, err
 	}
-	if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM sessions WHERE partner_id = ? AND user_id = ?`),
-		partnerID, userID); err != nil {
-		return fmt.Errorf("tenants: set password: %w", err)
-	}
-	return nil
+	return endSessionsTx(ctx, tx, partnerID, userID, "", "")
 }

@@ -214,12 +214,6 @@ func (s *Service) RevokeSession(ctx context.Context, tenant, session string) err
 	return s.revokeBlocks(ctx, "revoke session", `partner_id = ? AND session_id = ?`, tenant, session)
 }
 
-// RevokeUserSessions revokes the blocks of every console session of a
-// user of the partner tenant (when a new password ends them all).
-func (s *Service) RevokeUserSessions(ctx context.Context, tenant, userID string) error {
-	return s.revokeBlocks(ctx, "revoke user sessions", `partner_id = ? AND user_id = ? AND session_id IS NOT NULL`, tenant, userID)
-}
-
 // RevokeUser revokes every block issued to a user of the partner tenant:
 // their sessions' and their tokens (when the user is removed).
 func (s *Service) RevokeUser(ctx context.Context, tenant, userID string) error {

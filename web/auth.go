@@ -125,10 +125,10 @@ func lockedMessage(ctx context.Context, wait time.Duration) string {
 
 // localNext is a "next" parameter kept when it is a local path, "" else.
 func localNext(next string) string {
-	if next == "" || localPath(next) == "/" {
-		return ""
+	if p := localPath(next); p != "/" {
+		return p
 	}
-	return localPath(next)
+	return ""
 }
 
 // bindSessionBiscuit mints the Biscuit a new session's console actions are

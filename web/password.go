@@ -82,12 +82,12 @@ func (h *Handler) Reset(c echo.Context) error {
 		vm.Error = i18n.T(ctx, "reset.mismatch")
 		return render(c, http.StatusBadRequest, resetPage(vm))
 	}
-	u, err := h.cfg.Tenants.ResetPassword(ctx, p.ID, vm.Token, password)
+	u, ended, err := h.cfg.Tenants.ResetPassword(ctx, p.ID, vm.Token, password)
 	if err != nil {
 		return h.resetRefused(c, vm, err)
 	}
 	// The sessions ended with the password; so do their Biscuits.
-	if err := h.cfg.Tokens.RevokeUserSessions(ctx, p.ID, u.ID); err != nil {
+	if err := h.revokeSessions(ctx, p.ID, ended); err != nil {
 		return err
 	}
 	h.recordSignIn(c, u, audit.ActionPasswordReset, audit.OutcomeOK, c.RealIP())
