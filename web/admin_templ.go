@@ -1674,7 +1674,7 @@ func customerLife(vm CustomerVM) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = components.FormField(components.FieldProps{Name: "confirm", Label: i18n.T(ctx, "customer.delete_confirm", map[string]any{"Name": vm.Customer.Name}),
+		templ_7745c5c3_Err = components.FormField(components.FieldProps{Name: "confirm", Label: i18n.T(ctx, "confirm.type_name", map[string]any{"Name": vm.Customer.Name}),
 			Hint: i18n.T(ctx, "customer.delete_hint"), Required: true, Attrs: templ.Attributes{"autocomplete": "off"}}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err

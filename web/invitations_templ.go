@@ -398,13 +398,7 @@ func acceptPage(vm AcceptVM) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = components.FormField(components.FieldProps{Kind: components.FieldPassword, Name: "password", Label: i18n.T(ctx, "auth.password"),
-					Hint: i18n.T(ctx, "invite.accept.hint"), Required: true, Attrs: templ.Attributes{"autocomplete": "new-password", "minlength": "10"}}).Render(ctx, templ_7745c5c3_Buffer)
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-				templ_7745c5c3_Err = components.FormField(components.FieldProps{Kind: components.FieldPassword, Name: "confirm", Label: i18n.T(ctx, "reset.form.confirm"),
-					Required: true, Attrs: templ.Attributes{"autocomplete": "new-password", "minlength": "10"}}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = newPasswordFields(i18n.T(ctx, "auth.password"), i18n.T(ctx, "invite.accept.hint")).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -415,7 +409,7 @@ func acceptPage(vm AcceptVM) templ.Component {
 				var templ_7745c5c3_Var18 string
 				templ_7745c5c3_Var18, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.T(ctx, "invite.accept.submit"))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/invitations.templ`, Line: 95, Col: 76}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/invitations.templ`, Line: 92, Col: 76}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var18))
 				if templ_7745c5c3_Err != nil {
