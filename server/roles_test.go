@@ -305,6 +305,8 @@ func TestPartnerRoles(t *testing.T) {
 		{"GET", "/admin/tokens", nil, false},
 		{"GET", "/admin/people", nil, false},
 		{"GET", "/admin/audit", nil, false},
+		{"GET", "/admin/security", nil, false},
+		{"POST", "/admin/security/two-factor", []string{"customers", "on"}, false},
 		{"POST", "/admin/brand", []string{"name", "Hijacked"}, false},
 		{"POST", "/admin/stripe", []string{"secret_key", "sk_test_x"}, false},
 		{"POST", customer + "/suspend", nil, false},

@@ -19,6 +19,11 @@ func (h *Handler) Account(c echo.Context) error {
 }
 
 func (h *Handler) accountPage(c echo.Context, status int, errText string) error {
+	return h.accountView(c, status, AccountVM{Error: errText})
+}
+
+// accountView renders the account page with vm's errors.
+func (h *Handler) accountView(c echo.Context, status int, vm AccountVM) error {
 	ctx := c.Request().Context()
 	u, _ := tenants.UserFrom(ctx)
 	current, _ := c.Get(SessionKey).(tenants.Session)
@@ -26,7 +31,15 @@ func (h *Handler) accountPage(c echo.Context, status int, errText string) error 
 	if err != nil {
 		return err
 	}
-	vm := AccountVM{Chrome: h.chrome(c, i18n.T(ctx, "account.title")), Error: errText}
+	vm.Chrome = h.chrome(c, i18n.T(ctx, "account.title"))
+	if vm.TwoFactor, err = h.cfg.Tenants.TwoFactor(ctx, u.PartnerID, u.ID); err != nil {
+		return err
+	}
+	policy, err := h.cfg.Tenants.TwoFactorPolicyOf(ctx, u.PartnerID)
+	if err != nil {
+		return err
+	}
+	vm.TwoFactorRequired = policy.Requires(u)
 	vm.Sessions, vm.Others = sessionsTable(ctx, sessions, current.ID, vm.Chrome.CSRF)
 	return render(c, status, accountPage(vm))
 }

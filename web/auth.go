@@ -77,14 +77,21 @@ func (h *Handler) Login(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	h.recordSignIn(c, u, audit.ActionSignIn, audit.OutcomeOK, c.RealIP())
-	return h.startSession(c, p, u, next)
+	return h.afterPassword(c, p, u, next)
 }
 
-// startSession opens a session for u, sets its cookie and a new CSRF
-// token, and sends u to next when it is a page of u's part of the portal,
-// else to u's home.
+// startSession opens a session for u and sends u to next when it is a
+// page of u's part of the portal, else to u's home.
 func (h *Handler) startSession(c echo.Context, p tenants.Partner, u tenants.User, next string) error {
+	if err := h.openSession(c, p, u); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, destination(u, next))
+}
+
+// openSession opens a session for u and sets its cookie and a new CSRF
+// token.
+func (h *Handler) openSession(c echo.Context, p tenants.Partner, u tenants.User) error {
 	ctx := c.Request().Context()
 	token, sess, err := h.cfg.Tenants.OpenSession(ctx, p.ID, u.ID, h.cfg.SessionTTL,
 		tenants.SessionClient{Addr: c.RealIP(), UserAgent: c.Request().UserAgent()})
@@ -103,16 +110,21 @@ func (h *Handler) startSession(c echo.Context, p tenants.Partner, u tenants.User
 	// carried, which a visitor before could have read, dies with it.
 	c.SetCookie(&http.Cookie{Name: CSRFCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
-	// Back to the page that asked for the sign-in, when it is of the
-	// user's part of the portal.
+	return nil
+}
+
+// destination is where a new session of u goes: back to next, the page
+// that asked for the sign-in, when it is of u's part of the portal, else
+// u's home.
+func destination(u tenants.User, next string) string {
 	part := "/console"
 	if u.Role == tenants.RolePartnerAdmin {
 		part = "/admin"
 	}
 	if next != "" && (next == part || strings.HasPrefix(next, part+"/") || strings.HasPrefix(next, part+"?")) {
-		return c.Redirect(http.StatusSeeOther, next)
+		return next
 	}
-	return c.Redirect(http.StatusSeeOther, homeOf(u))
+	return homeOf(u)
 }
 
 // lockedMessage tells when a locked sign-in may be tried again.

@@ -269,7 +269,7 @@ func (h *Handler) Accept(c echo.Context) error {
 		return h.acceptRefused(c, vm, err)
 	}
 	h.recordSignIn(c, u, audit.ActionInviteAccept, audit.OutcomeOK, c.RealIP())
-	return h.startSession(c, p, u, "")
+	return h.afterPassword(c, p, u, "")
 }
 
 // acceptRefused answers a refused acceptance: a dead link, or the form
