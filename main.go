@@ -43,6 +43,7 @@ import (
 	"github.com/grisaille/grisaille/pricing"
 	"github.com/grisaille/grisaille/pricing/invoicing"
 	"github.com/grisaille/grisaille/server"
+	"github.com/grisaille/grisaille/sso"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/tokens"
 	"github.com/grisaille/grisaille/web/i18n"
@@ -286,6 +287,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		"comma-separated DNS suffixes of the platform's own hosts, never shown to customers (the emulator's is added when it runs)")
 	appEdgeHost := f.String("app-edge-host", "", "the hostname partners' applications' domains must have a wildcard CNAME to; none shown when empty")
 	edgeHost := f.String("edge-host", "", "the hostname partners' own domains must be a CNAME of; each partner's first hostname when empty")
+	ssoLoopback := f.Bool("sso-allow-loopback", false, "let single sign-on issuers be plain http on a loopback host (a provider on this machine, for a demo or tests); "+
+		"off, issuers are https on public addresses only (on with --demo)")
 	smtpURL := f.String("smtp-url", "", "the SMTP server e-mail is sent through: smtps://user:pass@host:465 or smtp://user:pass@host:587 (STARTTLS); "+
 		"with --demo and none, a loopback server keeps the e-mail under --data/mail")
 	demoSMTPAddr := f.String("demo-smtp-addr", "127.0.0.1:2525", "address of the demo's loopback SMTP server (--demo without --smtp-url)")
@@ -386,7 +389,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			invoicing.WithStripeURL(*stripeURL), invoicing.WithLogger(log)),
 		RequestTimeout: budget, TrustedProxies: proxies, Metrics: metrics,
 		Domains: domains, PlatformDomains: hiddenDomains(*platformDomains, emu != nil), AppEdgeHost: *appEdgeHost,
-		Outbox: outbox,
+		Outbox: outbox, SSO: sso.New(sso.Config{AllowLoopback: *ssoLoopback || *withDemo}),
 	})
 	go sweepSessions(ctx, store, tokenService, log)
 	go domains.Run(ctx, 30*time.Second, func(err error) { log.Error("domain checks", slog.String("error", err.Error())) })

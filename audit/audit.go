@@ -58,6 +58,7 @@ const (
 	ActionTwoFactorOff    = "auth.two_factor_off"
 	ActionTwoFactorFailed = "auth.two_factor_failed"
 	ActionRecoveryCodes   = "auth.recovery_codes"
+	ActionSSOUserCreated  = "auth.sso_user_created"
 	ActionSecurityUpdate  = "security.update"
 	ActionMemberRole      = "member.role"
 	ActionMemberRemove    = "member.remove"

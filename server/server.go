@@ -20,6 +20,7 @@ import (
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/pricing"
 	"github.com/grisaille/grisaille/pricing/invoicing"
+	"github.com/grisaille/grisaille/sso"
 	"github.com/grisaille/grisaille/static"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/tokens"
@@ -60,6 +61,9 @@ type Config struct {
 	AppEdgeHost string
 	// Outbox sends the portal's e-mail; nil keeps none.
 	Outbox *email.Outbox
+	// SSO signs users in through the partners' OpenID Connect providers;
+	// nil offers no single sign-on.
+	SSO *sso.Client
 	// PlatformDomains are the DNS suffixes of the platform's own hosts,
 	// which customers are never shown (whitelabel.Platform).
 	PlatformDomains []string
@@ -136,6 +140,7 @@ func New(cfg Config) *echo.Echo {
 		Invoicing:      cfg.Invoicing,
 		WidgetCacheTTL: cfg.WidgetCacheTTL,
 		Outbox:         cfg.Outbox,
+		SSO:            cfg.SSO,
 		AppEdgeHost:    cfg.AppEdgeHost,
 	})
 	a := api.New(api.Config{Tenants: cfg.Tenants, Tokens: cfg.Tokens, Platform: cfg.Platform,
@@ -191,6 +196,8 @@ func New(cfg Config) *echo.Echo {
 	t.GET("/login/two-factor", h.ShowChallenge)
 	t.POST("/login/two-factor", h.PassChallenge)
 	t.POST("/login/two-factor/enrol", h.EnrolChallenge)
+	t.GET(web.SSOCallbackPath, h.SSOCallback)
+	t.GET("/login/sso/:provider", h.StartSSO)
 	t.GET("/password/forgot", h.ShowForgot)
 	t.POST("/password/forgot", h.Forgot)
 	t.GET("/invite", h.ShowAccept)
@@ -286,6 +293,8 @@ func New(cfg Config) *echo.Echo {
 	adm.GET("/audit", h.AuditLog, admRead)
 	adm.GET("/security", h.Security, admRead)
 	adm.POST("/security/two-factor", h.SaveTwoFactorPolicy, admWrite)
+	adm.POST("/security/sso", h.AddSSOProvider, admWrite)
+	adm.POST("/security/sso/remove", h.RemoveSSOProvider, admWrite)
 	adm.GET("/widgets", h.AdminWidgets, admRead)
 	adm.GET("/domains", h.Domains, admRead)
 	adm.POST("/domains", h.AddDomain, admWrite)

@@ -29,6 +29,7 @@ import (
 	"github.com/grisaille/grisaille/pricing/invoicing"
 	"github.com/grisaille/grisaille/pricing/invoicing/stripemock"
 	"github.com/grisaille/grisaille/server"
+	"github.com/grisaille/grisaille/sso"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/tokens"
 	"github.com/grisaille/grisaille/web/i18n"
@@ -154,6 +155,7 @@ func newApp(t testing.TB, opts ...func(*app)) *app {
 	h := server.New(server.Config{Domains: domains, Tenants: a.store, Outbox: a.outbox, Platform: api, Catalogue: platform.NewCatalogue(api, time.Minute),
 		Bundle: bundle, Logger: log, PlatformName: "Clever Cloud", Tokens: a.tokens, Keys: keys, Audit: a.audit,
 		Prices: a.prices, Grids: a.grids, PriceList: a.priceList, WidgetCacheTTL: a.widgetCacheTTL,
+		SSO:            sso.New(sso.Config{AllowLoopback: true, Timeout: 5 * time.Second}),
 		RequestTimeout: a.requestTimeout, TrustedProxies: a.trustedProxies, Metrics: a.metrics,
 		PlatformDomains: []string{"cleverapps.io", "clever-cloud.com", emulator.Domain},
 		Invoicing: invoicing.NewService(db, invoicing.EnginePricer(a.prices), a.store, invoicing.PlatformUsage(api, a.store), a.store,

@@ -69,6 +69,9 @@ func (s *Store) ChangePassword(ctx context.Context, partnerID, userID, current, 
 		partnerID, userID); err != nil {
 		return nil, fmt.Errorf("tenants: change password: %w", err)
 	}
+	if hash == noPassword { // a single sign-on user has no current password
+		return nil, invalid("current", MsgCurrentPasswordWrong)
+	}
 	ok, err := withHashSlot(ctx, func() (bool, error) { return CheckPassword(hash, current) })
 	if err != nil {
 		return nil, err

@@ -193,3 +193,14 @@ func (s *Sealer) open(sealed string, additional []byte) ([]byte, error) {
 	}
 	return plain, nil
 }
+
+// SealBound encrypts plaintext bound to binding (a purpose and the record
+// it belongs to): OpenBound opens it only with the same binding.
+func (s *Sealer) SealBound(plaintext []byte, binding string) (string, error) {
+	return s.seal(plaintext, []byte(binding))
+}
+
+// OpenBound decrypts a value made by SealBound with the same binding.
+func (s *Sealer) OpenBound(sealed, binding string) ([]byte, error) {
+	return s.open(sealed, []byte(binding))
+}

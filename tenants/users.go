@@ -260,7 +260,7 @@ func (s *Store) Authenticate(ctx context.Context, partnerID, email, password str
 	}
 	// An unknown address and a password too long cost one hash, as a
 	// wrong password does: the same answer in the same time.
-	known := err == nil && len(password) <= MaxPasswordLength
+	known := err == nil && len(password) <= MaxPasswordLength && row.PasswordHash != noPassword
 	hash, pw := row.PasswordHash, password
 	if !known {
 		hash, pw = dummyHash(), password[:min(len(password), MaxPasswordLength)]

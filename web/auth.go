@@ -27,6 +27,8 @@ type LoginVM struct {
 	// Next is the local page to return to once signed in ("" for the
 	// user's home).
 	Next string
+	// Providers are the partner's single sign-on providers.
+	Providers []SSOButton
 }
 
 // ShowLogin renders the sign-in form.
@@ -34,8 +36,9 @@ func (h *Handler) ShowLogin(c echo.Context) error {
 	if _, ok := tenants.UserFrom(c.Request().Context()); ok {
 		return h.Home(c)
 	}
+	p, _ := tenants.PartnerFrom(c.Request().Context())
 	return render(c, http.StatusOK, loginPage(LoginVM{Chrome: h.chrome(c, i18n.T(c.Request().Context(), "auth.title")),
-		Next: localNext(c.QueryParam("next"))}))
+		Next: localNext(c.QueryParam("next")), Providers: h.ssoButtons(c.Request().Context(), p.ID)}))
 }
 
 // Login checks the email and password against the partner's users, behind
@@ -49,7 +52,8 @@ func (h *Handler) Login(c echo.Context) error {
 	password := c.FormValue("password")
 	next := localNext(c.FormValue("next"))
 	refuse := func(status int, msg string) error {
-		vm := LoginVM{Chrome: h.chrome(c, i18n.T(ctx, "auth.title")), Email: email, Error: msg, Next: next}
+		vm := LoginVM{Chrome: h.chrome(c, i18n.T(ctx, "auth.title")), Email: email, Error: msg, Next: next,
+			Providers: h.ssoButtons(ctx, p.ID)}
 		return render(c, status, loginPage(vm))
 	}
 	u, err := h.cfg.Tenants.SignIn(ctx, p.ID, email, password, c.RealIP())

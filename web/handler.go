@@ -26,6 +26,7 @@ import (
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/pricing"
 	"github.com/grisaille/grisaille/pricing/invoicing"
+	"github.com/grisaille/grisaille/sso"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/themes"
 	"github.com/grisaille/grisaille/tokens"
@@ -78,6 +79,9 @@ type Config struct {
 	AppEdgeHost string
 	// Outbox sends the portal's e-mail (password resets).
 	Outbox *email.Outbox
+	// SSO signs users in through the partners' OpenID Connect providers;
+	// nil offers no single sign-on.
+	SSO *sso.Client
 }
 
 // Handler serves every page. Build it with New.

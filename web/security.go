@@ -15,19 +15,23 @@ import (
 type SecurityVM struct {
 	Chrome    Chrome
 	TwoFactor tenants.TwoFactorPolicy
+	SSO       SSOSection
 }
 
 // Security shows the partner's sign-in settings.
 func (h *Handler) Security(c echo.Context) error {
-	return h.securityPage(c, http.StatusOK)
+	return h.securityPage(c, http.StatusOK, SSOForm{})
 }
 
-func (h *Handler) securityPage(c echo.Context, status int) error {
+func (h *Handler) securityPage(c echo.Context, status int, form SSOForm) error {
 	ctx := c.Request().Context()
 	p, _ := tenants.PartnerFrom(ctx)
 	vm := SecurityVM{Chrome: h.chrome(c, i18n.T(ctx, "security.title"))}
 	var err error
 	if vm.TwoFactor, err = h.cfg.Tenants.TwoFactorPolicyOf(ctx, p.ID); err != nil {
+		return err
+	}
+	if vm.SSO, err = h.ssoSection(c, form); err != nil {
 		return err
 	}
 	return render(c, status, securityPage(vm))
