@@ -270,7 +270,6 @@ func (h *Handler) AddSSOProvider(c echo.Context) error {
 		f.Field, f.Error = field, i18n.T(ctx, id, map[string]any{"Issuer": f.Issuer})
 		return h.securityPage(c, http.StatusBadRequest, f)
 	}
-	f.Issuer = strings.TrimSuffix(f.Issuer, "/")
 	if tenants.ValidIssuer(f.Issuer) && h.cfg.SSO.CheckIssuer(f.Issuer) != nil {
 		return refuse("issuer", "sso.error.issuer_refused")
 	}
