@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -100,6 +101,9 @@ func (s *server) authorize(c echo.Context, token, op string, req tokens.Request,
 	if err != nil {
 		return err
 	}
+	if err := s.holderMay(c, id, op); err != nil {
+		return err
+	}
 	if src != noZone {
 		if cust != nil {
 			if err := s.checkZone(c, p, *cust, zone); err != nil {
@@ -122,6 +126,26 @@ func (s *server) authorize(c echo.Context, token, op string, req tokens.Request,
 		ctx = tenants.WithCustomer(ctx, *cust)
 	}
 	c.SetRequest(c.Request().WithContext(ctx))
+	return nil
+}
+
+// holderMay refuses a token held by a user whose role no longer allows
+// op (a developer made a viewer keeps the tokens they minted, with a
+// viewer's rights), or by a user who is gone.
+func (s *server) holderMay(c echo.Context, id tokens.Identity, op string) error {
+	if id.UserID == "" {
+		return nil
+	}
+	u, err := s.cfg.Tenants.User(c.Request().Context(), id.PartnerID, id.UserID)
+	if errors.Is(err, tenants.ErrNotFound) {
+		return tokens.ErrRevoked
+	}
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(web.OpsOf(u), op) {
+		return tokens.ErrDenied
+	}
 	return nil
 }
 

@@ -6,11 +6,13 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/grisaille/grisaille/demo"
 	"github.com/grisaille/grisaille/tenants"
+	"github.com/grisaille/grisaille/web"
 )
 
 // addMember adds a user of Roadrunner Labs (Acme's demo customer) with a
@@ -343,5 +345,80 @@ func TestPartnerRoles(t *testing.T) {
 	}
 	if b, _ := a.store.PartnerBySlug(ctx, "acme"); b.Brand.Name != "Acme Cloud" {
 		t.Fatal("support changed the brand")
+	}
+}
+
+// TestAPIRoles proves every member role's allowed and refused API routes,
+// with the token its role allows (what its console session carries): the
+// authorizer lets through (any answer but 403) or refuses (403 in the
+// API's error shape). A developer's token, minted as a developer, has a
+// viewer's rights once its holder is made a viewer.
+func TestAPIRoles(t *testing.T) {
+	a := newApp(t)
+	ctx := context.Background()
+	acme, _ := a.store.PartnerBySlug(ctx, "acme")
+	emails := map[tenants.MemberRole]string{tenants.MemberOwner: "dev@acme.example"}
+	for _, r := range []tenants.MemberRole{tenants.MemberDeveloper, tenants.MemberViewer, tenants.MemberBilling} {
+		emails[r] = string(r) + "@roadrunner.example"
+		addMember(t, a, emails[r], r)
+	}
+	owner, _ := a.store.UserByEmail(ctx, acme.ID, "dev@acme.example")
+	cust, _ := a.store.Customer(ctx, acme.ID, owner.CustomerID)
+	toks := map[tenants.MemberRole]string{}
+	for r, e := range emails {
+		u, _ := a.store.UserByEmail(ctx, acme.ID, e)
+		toks[r] = a.customerTokenWith(t, "acme", e, web.OpsOf(u)...)
+	}
+	org := "/v2/organisations/" + cust.OrganisationID
+	all := tenants.MemberRoles()
+	runners := []tenants.MemberRole{tenants.MemberOwner, tenants.MemberDeveloper}
+	readers := []tenants.MemberRole{tenants.MemberOwner, tenants.MemberDeveloper, tenants.MemberViewer}
+	app := map[string]any{"name": "api-roles", "deploy": "git", "instanceType": "node", "instanceVersion": "20", "zone": "par",
+		"minFlavor": "XS", "maxFlavor": "XS", "minInstances": 1, "maxInstances": 1}
+	routes := []struct {
+		method, path string
+		body         any
+		allowed      []tenants.MemberRole
+	}{
+		{"GET", "/v2/self", nil, all},
+		{"GET", "/v2/summary", nil, all},
+		{"GET", "/v4/billing/price-system?zone_id=par", nil, all},
+		{"GET", "/v4/products/zones", nil, all},
+		{"GET", org + "/applications", nil, readers},
+		{"POST", org + "/applications", app, runners},
+		{"GET", org + "/applications/app_none", nil, readers},
+		{"PUT", org + "/applications/app_none/env/KEY", map[string]any{"value": "v"}, runners},
+		{"POST", org + "/applications/app_none/instances", nil, runners},
+		{"DELETE", org + "/applications/app_none", nil, runners},
+		{"GET", org + "/addons", nil, readers},
+		{"POST", org + "/addons", map[string]any{"name": "api-db", "providerId": "postgresql-addon", "plan": "plan_dev", "region": "par"}, runners},
+		{"DELETE", org + "/addons/addon_none", nil, runners},
+		{"GET", "/api/v1/tokens", nil, runners},
+		{"POST", "/api/v1/tokens/attenuate", map[string]any{"operations": []string{"app:read"}, "days": 1}, runners},
+	}
+	for _, r := range routes {
+		for _, role := range all {
+			status, obj, raw := a.api(t, "acme.localhost", r.method, r.path, toks[role], r.body)
+			want := slices.Contains(r.allowed, role)
+			switch {
+			case want && status == http.StatusForbidden:
+				t.Errorf("%s %s as %s: refused, want allowed: %s", r.method, r.path, role, raw)
+			case !want && (status != http.StatusForbidden || obj["id"] == nil || obj["message"] == nil || obj["type"] == nil):
+				t.Errorf("%s %s as %s: %d %s, want 403 {id, message, type}", r.method, r.path, role, status, raw)
+			}
+		}
+	}
+
+	// The developer is made a viewer: their token, minted with a
+	// developer's operations, creates no more, and still reads.
+	dev, _ := a.store.UserByEmail(ctx, acme.ID, emails[tenants.MemberDeveloper])
+	if _, err := a.store.SetMemberRole(ctx, acme.ID, cust.ID, dev.ID, tenants.MemberViewer); err != nil {
+		t.Fatal(err)
+	}
+	if status, _, raw := a.api(t, "acme.localhost", "POST", org+"/applications", toks[tenants.MemberDeveloper], app); status != http.StatusForbidden {
+		t.Fatalf("a demoted developer's token created: %d %s", status, raw)
+	}
+	if status, _, _ := a.api(t, "acme.localhost", "GET", org+"/applications", toks[tenants.MemberDeveloper], nil); status != http.StatusOK {
+		t.Fatalf("a demoted developer's token reads: %d", status)
 	}
 }

@@ -52,6 +52,12 @@ func homeOf(u tenants.User) string {
 	return "/console"
 }
 
+// OpsOf are the operations u's role allows: what their console session
+// carries, the most their tokens may carry, and what the authorizer lets
+// a token of theirs do, whatever it was minted with when their role was
+// another.
+func OpsOf(u tenants.User) []string { return opsOf(u) }
+
 // opsOf are the operations a user's console session carries.
 func opsOf(u tenants.User) []string {
 	switch {
