@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -79,8 +80,14 @@ func startProvider(t *testing.T) *provider {
 func ssoSignIn(t *testing.T, c *client, user *mockoidc.MockUser, p *provider) (*http.Response, string) {
 	t.Helper()
 	_, page := c.do(http.MethodGet, "/login", nil)
-	m := regexpFind(t, page, `href="(/login/sso/[^"]+)" data-testid="sso-button"`)
-	res, _ := c.do(http.MethodGet, m, nil)
+	return ssoVia(t, c, html.UnescapeString(regexpFind(t, page, `href="(/login/sso/[^"]+)" data-testid="sso-button"`)), user, p)
+}
+
+// ssoVia signs in at the provider from start, a link that starts a single
+// sign-on.
+func ssoVia(t *testing.T, c *client, start string, user *mockoidc.MockUser, p *provider) (*http.Response, string) {
+	t.Helper()
+	res, _ := c.do(http.MethodGet, start, nil)
 	to, err := url.Parse(res.Header.Get("Location"))
 	if res.StatusCode != http.StatusFound || err != nil || !strings.HasPrefix(to.String(), p.AuthorizationEndpoint()) {
 		t.Fatalf("start: %d to %s", res.StatusCode, to)
@@ -226,6 +233,36 @@ func TestSingleSignOn(t *testing.T) {
 	}
 	if res, _ := globex.do(http.MethodGet, start, nil); res.StatusCode != http.StatusNotFound {
 		t.Fatalf("another partner's host started Acme's provider: %d", res.StatusCode)
+	}
+
+	// An invitation accepted through the provider: with the invited
+	// address only, and once.
+	owner := a.client(t, "acme.localhost")
+	owner.signIn("dev@acme.example")
+	if res, _ := owner.do(http.MethodPost, "/console/members/invite", url.Values{"_csrf": {owner.csrf("/console/members")},
+		"email": {"runner@roadrunner.example"}, "role": {"viewer"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("invite: %d", res.StatusCode)
+	}
+	_, text := mailTo(t, a.mail, "runner@roadrunner.example", 1)
+	link, _ := url.Parse(inviteLink.FindString(text))
+	invitee := a.client(t, "acme.localhost")
+	_, page = invitee.do(http.MethodGet, link.RequestURI(), nil)
+	accept := html.UnescapeString(regexpFind(t, page, `href="(/login/sso/[^"]+)" data-testid="sso-accept"`))
+	if res, page := ssoVia(t, invitee, accept, &mockoidc.MockUser{Subject: "rr-100", Email: "other@roadrunner.example", EmailVerified: true}, idp); res.StatusCode != http.StatusForbidden || !strings.Contains(page, "another address") {
+		t.Fatalf("an invitation accepted with another address: %d", res.StatusCode)
+	}
+	runner := &mockoidc.MockUser{Subject: "rr-100", Email: "runner@roadrunner.example", EmailVerified: true}
+	if res, _ := ssoVia(t, invitee, accept, runner, idp); res.StatusCode != http.StatusSeeOther || !invitee.opens("/console") {
+		t.Fatalf("an invitation accepted through the provider: %d", res.StatusCode)
+	}
+	if u, err := a.store.UserByEmail(ctx, acme.ID, "runner@roadrunner.example"); err != nil || u.Member != tenants.MemberViewer || u.CustomerID != dev.CustomerID {
+		t.Fatalf("the invitee: %+v %v", u, err)
+	}
+	if res, _ := ssoVia(t, a.client(t, "acme.localhost"), accept, runner, idp); res.StatusCode != http.StatusForbidden && res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("an invitation accepted twice: %d", res.StatusCode)
+	}
+	if res, _ := ssoSignIn(t, a.client(t, "acme.localhost"), runner, idp); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the invitee signs in again through the provider: %d", res.StatusCode)
 	}
 
 	// Removing the provider keeps the accounts it made.

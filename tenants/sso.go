@@ -286,3 +286,63 @@ func (s *Store) customerActive(ctx context.Context, u User) error {
 	}
 	return nil
 }
+
+// Message ids of the invitations accepted through single sign-on.
+const (
+	MsgSSOInviteProvider = "sso.refused.invite_provider"
+	MsgSSOInviteEmail    = "sso.refused.invite_email"
+	MsgSSOBound          = "sso.refused.bound"
+)
+
+// AcceptInvitationSSO accepts an invitation with an identity one of the
+// partner's providers verified: the provider must be the one of the
+// invitation's customer (or team), and its verified address the invited
+// one. The new user is bound to the provider's issuer and subject and has
+// no password.
+func (s *Store) AcceptInvitationSSO(ctx context.Context, token string, p SSOProvider, id SSOIdentity) (User, error) {
+	inv, err := s.InvitationByToken(ctx, p.PartnerID, token)
+	if err != nil {
+		return User{}, err
+	}
+	if inv.CustomerID != p.CustomerID {
+		return User{}, invalid("provider", MsgSSOInviteProvider)
+	}
+	if email, ok := normalizeEmail(id.Email); !ok || !id.EmailVerified || email != inv.Email || id.Subject == "" {
+		return User{}, invalid("email", MsgSSOInviteEmail)
+	}
+	role := RolePartnerAdmin
+	if inv.CustomerID != "" {
+		role = RoleCustomer
+	}
+	name := strings.TrimSpace(id.Name)
+	if name == "" || utf8.RuneCountInString(name) > MaxUserNameLength {
+		name = inv.Name
+	}
+	nu := pendingUser{User: User{ID: newID("usr"), PartnerID: p.PartnerID, CustomerID: inv.CustomerID, Email: inv.Email, Name: name,
+		Role: role, Member: inv.Member, Language: inv.Language, CreatedAt: s.timestamp()}, hash: noPassword}
+	err = s.inTx(ctx, "accept invitation with single sign-on", func(tx *sqlx.Tx) error {
+		if _, err := s.invitationByToken(ctx, tx, p.PartnerID, token); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE invitations SET accepted_at = ? WHERE id = ? AND accepted_at IS NULL`), s.timestamp(), inv.ID)
+		if n, _ := res.RowsAffected(); err == nil && n != 1 {
+			return invalid("token", MsgInvitationUsed)
+		}
+		if err != nil {
+			return err
+		}
+		if err := insertUser(ctx, tx, nu); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO sso_identities (partner_id, issuer, subject, user_id, created_at)
+			VALUES (?, ?, ?, ?, ?)`), p.PartnerID, p.Issuer, id.Subject, nu.ID, nu.CreatedAt)
+		if migrations.IsUniqueViolation(err) {
+			return invalid("subject", MsgSSOBound)
+		}
+		return err
+	})
+	if err != nil {
+		return User{}, err
+	}
+	return nu.User, nil
+}

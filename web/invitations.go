@@ -244,6 +244,7 @@ func (h *Handler) ShowAccept(c echo.Context) error {
 		return h.acceptRefused(c, vm, err)
 	}
 	vm.Invitation, vm.Name = inv, inv.Name
+	vm.Providers = h.inviteProviders(ctx, inv)
 	return render(c, http.StatusOK, acceptPage(vm))
 }
 

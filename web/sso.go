@@ -51,8 +51,10 @@ func (h *Handler) ssoButtons(ctx context.Context, partnerID string) []SSOButton 
 
 // ssoFlow is what the sealed cookie keeps of a sign-in in flight.
 type ssoFlow struct {
-	Provider string    `json:"p"`
-	Next     string    `json:"x,omitempty"`
+	Provider string `json:"p"`
+	Next     string `json:"x,omitempty"`
+	// Invite is the invitation the sign-in accepts, "" for none.
+	Invite  string    `json:"i,omitempty"`
 	Expires  time.Time `json:"e"`
 	sso.Flow
 }
@@ -100,7 +102,8 @@ func (h *Handler) StartSSO(c echo.Context) error {
 		h.cfg.Logger.Warn("single sign-on", "provider", p.ID, "error", err.Error())
 		return h.loginRefused(c, http.StatusBadGateway, i18n.T(ctx, "sso.unreachable", map[string]any{"Name": p.Name}))
 	}
-	raw, err := json.Marshal(ssoFlow{Provider: p.ID, Next: localNext(c.QueryParam("next")), Expires: time.Now().Add(ssoFlowTTL), Flow: flow})
+	raw, err := json.Marshal(ssoFlow{Provider: p.ID, Next: localNext(c.QueryParam("next")), Invite: c.QueryParam("invite"),
+		Expires: time.Now().Add(ssoFlowTTL), Flow: flow})
 	if err != nil {
 		return err
 	}
@@ -160,20 +163,31 @@ func (h *Handler) SSOCallback(c echo.Context) error {
 		h.cfg.Logger.Warn("single sign-on", "provider", p.ID, "error", err.Error())
 		return failed(http.StatusUnauthorized, "sso.failed", err.Error(), map[string]any{"Name": p.Name})
 	}
-	u, created, err := h.cfg.Tenants.SSOSignIn(ctx, p, tenants.SSOIdentity{Subject: id.Subject, Email: id.Email, Name: id.Name,
-		EmailVerified: id.EmailVerified})
+	identity := tenants.SSOIdentity{Subject: id.Subject, Email: id.Email, Name: id.Name, EmailVerified: id.EmailVerified}
+	var u tenants.User
+	created := flow.Invite != ""
+	if created {
+		u, err = h.cfg.Tenants.AcceptInvitationSSO(ctx, flow.Invite, p, identity)
+	} else {
+		u, created, err = h.cfg.Tenants.SSOSignIn(ctx, p, identity)
+	}
 	var verr *tenants.ValidationError
 	switch {
 	case errors.As(err, &verr):
 		return failed(http.StatusForbidden, verr.MessageID, verr.MessageID+" ("+id.Email+")",
 			map[string]any{"Name": p.Name, "Email": id.Email, "Brand": part.Brand.Name})
+	case errors.Is(err, tenants.ErrNotFound) && flow.Invite != "":
+		return failed(http.StatusBadRequest, tenants.MsgInvitationInvalid, "no such invitation")
 	case errors.Is(err, tenants.ErrCustomerSuspended):
 		return failed(http.StatusForbidden, tenants.MsgCustomerSuspended, "customer suspended")
 	case err != nil:
 		return err
 	}
 	detail := "single sign-on " + p.Issuer + ", from " + c.RealIP()
-	if created {
+	switch {
+	case flow.Invite != "":
+		h.recordSignIn(c, u, audit.ActionInviteAccept, audit.OutcomeOK, detail)
+	case created:
 		h.recordSignIn(c, u, audit.ActionSSOUserCreated, audit.OutcomeOK, detail)
 	}
 	h.recordSignIn(c, u, audit.ActionSignIn, audit.OutcomeOK, detail)
@@ -338,4 +352,29 @@ func ssoFieldError(f SSOForm, field string) string {
 		return f.Error
 	}
 	return ""
+}
+
+// ssoInviteURL starts accepting an invitation through a provider.
+func ssoInviteURL(id, token string) string {
+	return "/login/sso/" + url.PathEscape(id) + "?invite=" + url.QueryEscape(token)
+}
+
+// inviteProviders are the providers an invitation may be accepted with:
+// those of its customer, or of the team.
+func (h *Handler) inviteProviders(ctx context.Context, inv tenants.Invitation) []SSOButton {
+	if h.cfg.SSO == nil {
+		return nil
+	}
+	providers, err := h.cfg.Tenants.SSOProviders(ctx, inv.PartnerID)
+	if err != nil {
+		h.cfg.Logger.Error("single sign-on providers", "error", err.Error())
+		return nil
+	}
+	var out []SSOButton
+	for _, p := range providers {
+		if p.CustomerID == inv.CustomerID {
+			out = append(out, SSOButton{ID: p.ID, Name: p.Name})
+		}
+	}
+	return out
 }
