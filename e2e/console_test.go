@@ -11,13 +11,20 @@ import (
 // signIn fills the sign-in form of host and waits for the page after it.
 func signIn(t *testing.T, ctx context.Context, p *portal, host, email string) {
 	t.Helper()
+	signInUntil(t, ctx, p, host, email, `[data-testid=user-email]`)
+}
+
+// signInUntil fills the sign-in form of host and waits for until, a CSS
+// selector of the page after it.
+func signInUntil(t *testing.T, ctx context.Context, p *portal, host, email, until string) {
+	t.Helper()
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(p.URL(host, "/login")),
 		chromedp.WaitVisible(chromedp.CSS(`form[data-testid=login-form]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), email),
 		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "grisaille-demo"),
 		chromedp.Submit(chromedp.CSS(`form[data-testid=login-form]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=user-email]`)),
+		chromedp.WaitVisible(chromedp.CSS(until)),
 	)
 	if err != nil {
 		t.Fatalf("sign in as %s on %s: %v", email, host, err)

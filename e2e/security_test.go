@@ -73,13 +73,8 @@ func TestTwoFactorInTheBrowser(t *testing.T) {
 	mustContain(t, "the account with two-factor on", body(t, dev), "10 recovery codes left")
 
 	laptop := NewBrowser(t)
-	run(t, laptop, "password, then code",
-		chromedp.Navigate(p.URL(acme, "/login")),
-		chromedp.WaitVisible(chromedp.CSS(`form[data-testid=login-form]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "dev@acme.example"),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "grisaille-demo"),
-		chromedp.Submit(chromedp.CSS(`form[data-testid=login-form]`)),
-		chromedp.WaitVisible(chromedp.CSS(`form[data-testid=two-factor-form]`)),
+	signInUntil(t, laptop, p, acme, "dev@acme.example", `form[data-testid=two-factor-form]`)
+	run(t, laptop, "a wrong code",
 		chromedp.SendKeys(chromedp.CSS(`input[name=code]`), "000000"),
 		chromedp.Submit(chromedp.CSS(`form[data-testid=two-factor-form]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=two-factor-error]`)),
@@ -102,14 +97,7 @@ func TestTwoFactorInTheBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=flash]`)),
 	)
 	next := NewBrowser(t)
-	run(t, next, "the admin's next sign-in",
-		chromedp.Navigate(p.URL(acme, "/login")),
-		chromedp.WaitVisible(chromedp.CSS(`form[data-testid=login-form]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "admin@acme.example"),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "grisaille-demo"),
-		chromedp.Submit(chromedp.CSS(`form[data-testid=login-form]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid=two-factor-required]`)),
-	)
+	signInUntil(t, next, p, acme, "admin@acme.example", `[data-testid=two-factor-required]`)
 	mustContain(t, "the required enrolment", body(t, next), "Acme Cloud requires two-factor sign-in for your account")
 	enrolOnPage(t, next, "admin")
 	run(t, next, "on to the admin",

@@ -204,7 +204,7 @@ func TestTwoFactorRequired(t *testing.T) {
 		t.Fatal("the account page offers to turn off a required two-factor")
 	}
 	res, page = dev.do(http.MethodPost, "/account/two-factor/disable", url.Values{"_csrf": {dev.csrf("/account")}, "code": {code(t, m[1], 30*time.Second)}})
-	if res.StatusCode != http.StatusBadRequest || !strings.Contains(page, "it cannot be turned off") {
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(page, "Acme Cloud requires two-factor sign-in for your account: it cannot be turned off") {
 		t.Fatalf("turning off a required two-factor: %d", res.StatusCode)
 	}
 

@@ -270,23 +270,27 @@ func (s *Store) AcceptInvitation(ctx context.Context, partnerID, token, name, pa
 	if err != nil {
 		return User{}, err
 	}
-	err = s.inTx(ctx, "accept invitation", func(tx *sqlx.Tx) error {
-		if _, err := s.invitationByToken(ctx, tx, partnerID, token); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE invitations SET accepted_at = ? WHERE id = ? AND accepted_at IS NULL`), s.timestamp(), inv.ID)
-		if n, _ := res.RowsAffected(); err == nil && n != 1 {
-			return invalid("token", MsgInvitationUsed)
-		}
-		if err != nil {
-			return err
-		}
-		return insertUser(ctx, tx, nu)
-	})
+	err = s.inTx(ctx, "accept invitation", func(tx *sqlx.Tx) error { return s.acceptTx(ctx, tx, inv, token, nu) })
 	if err != nil {
 		return User{}, err
 	}
 	return nu.User, nil
+}
+
+// acceptTx uses up the invitation of token, still live, and creates its
+// user nu, inside tx.
+func (s *Store) acceptTx(ctx context.Context, tx *sqlx.Tx, inv Invitation, token string, nu pendingUser) error {
+	if _, err := s.invitationByToken(ctx, tx, inv.PartnerID, token); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE invitations SET accepted_at = ? WHERE id = ? AND accepted_at IS NULL`), s.timestamp(), inv.ID)
+	if n, _ := res.RowsAffected(); err == nil && n != 1 {
+		return invalid("token", MsgInvitationUsed)
+	}
+	if err != nil {
+		return err
+	}
+	return insertUser(ctx, tx, nu)
 }
 
 // newLinkToken is a link's secret: 32 random bytes, base64url.

@@ -321,20 +321,10 @@ func (s *Store) AcceptInvitationSSO(ctx context.Context, token string, p SSOProv
 	nu := pendingUser{User: User{ID: newID("usr"), PartnerID: p.PartnerID, CustomerID: inv.CustomerID, Email: inv.Email, Name: name,
 		Role: role, Member: inv.Member, Language: inv.Language, CreatedAt: s.timestamp()}, hash: noPassword}
 	err = s.inTx(ctx, "accept invitation with single sign-on", func(tx *sqlx.Tx) error {
-		if _, err := s.invitationByToken(ctx, tx, p.PartnerID, token); err != nil {
+		if err := s.acceptTx(ctx, tx, inv, token, nu); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE invitations SET accepted_at = ? WHERE id = ? AND accepted_at IS NULL`), s.timestamp(), inv.ID)
-		if n, _ := res.RowsAffected(); err == nil && n != 1 {
-			return invalid("token", MsgInvitationUsed)
-		}
-		if err != nil {
-			return err
-		}
-		if err := insertUser(ctx, tx, nu); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO sso_identities (partner_id, issuer, subject, user_id, created_at)
+		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO sso_identities (partner_id, issuer, subject, user_id, created_at)
 			VALUES (?, ?, ?, ?, ?)`), p.PartnerID, p.Issuer, id.Subject, nu.ID, nu.CreatedAt)
 		if migrations.IsUniqueViolation(err) {
 			return invalid("subject", MsgSSOBound)

@@ -34,6 +34,11 @@ type SSOButton struct{ ID, Name string }
 
 // ssoButtons are the partner's providers, for the sign-in page.
 func (h *Handler) ssoButtons(ctx context.Context, partnerID string) []SSOButton {
+	return h.providerButtons(ctx, partnerID, func(tenants.SSOProvider) bool { return true })
+}
+
+// providerButtons are the partner's providers that keep says to offer.
+func (h *Handler) providerButtons(ctx context.Context, partnerID string, keep func(tenants.SSOProvider) bool) []SSOButton {
 	if h.cfg.SSO == nil {
 		return nil
 	}
@@ -42,9 +47,11 @@ func (h *Handler) ssoButtons(ctx context.Context, partnerID string) []SSOButton 
 		h.cfg.Logger.Error("single sign-on providers", "error", err.Error())
 		return nil
 	}
-	out := make([]SSOButton, len(providers))
-	for i, p := range providers {
-		out[i] = SSOButton{ID: p.ID, Name: p.Name}
+	var out []SSOButton
+	for _, p := range providers {
+		if keep(p) {
+			out = append(out, SSOButton{ID: p.ID, Name: p.Name})
+		}
 	}
 	return out
 }
@@ -362,19 +369,5 @@ func ssoInviteURL(id, token string) string {
 // inviteProviders are the providers an invitation may be accepted with:
 // those of its customer, or of the team.
 func (h *Handler) inviteProviders(ctx context.Context, inv tenants.Invitation) []SSOButton {
-	if h.cfg.SSO == nil {
-		return nil
-	}
-	providers, err := h.cfg.Tenants.SSOProviders(ctx, inv.PartnerID)
-	if err != nil {
-		h.cfg.Logger.Error("single sign-on providers", "error", err.Error())
-		return nil
-	}
-	var out []SSOButton
-	for _, p := range providers {
-		if p.CustomerID == inv.CustomerID {
-			out = append(out, SSOButton{ID: p.ID, Name: p.Name})
-		}
-	}
-	return out
+	return h.providerButtons(ctx, inv.PartnerID, func(p tenants.SSOProvider) bool { return p.CustomerID == inv.CustomerID })
 }

@@ -277,13 +277,8 @@ func (h *Handler) EnrolTwoFactor(c echo.Context) error {
 func (h *Handler) DisableTwoFactor(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, _ := tenants.UserFrom(ctx)
-	err := h.cfg.Tenants.DisableTOTP(ctx, u, c.FormValue("code"))
-	var verr *tenants.ValidationError
-	if errors.As(err, &verr) {
-		return h.accountView(c, http.StatusBadRequest, AccountVM{TwoFactorError: i18n.T(ctx, verr.MessageID)})
-	}
-	if err != nil {
-		return err
+	if err := h.cfg.Tenants.DisableTOTP(ctx, u, c.FormValue("code")); err != nil {
+		return h.twoFactorRefused(c, err)
 	}
 	h.audit(c, audit.ActionTwoFactorOff, "", nil)
 	setFlash(c, "ok", "flash.two_factor_off")
@@ -296,15 +291,23 @@ func (h *Handler) NewRecoveryCodes(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, _ := tenants.UserFrom(ctx)
 	codes, err := h.cfg.Tenants.NewRecoveryCodes(ctx, u.PartnerID, u.ID, c.FormValue("code"))
-	var verr *tenants.ValidationError
-	if errors.As(err, &verr) {
-		return h.accountView(c, http.StatusBadRequest, AccountVM{TwoFactorError: i18n.T(ctx, verr.MessageID)})
-	}
 	if err != nil {
-		return err
+		return h.twoFactorRefused(c, err)
 	}
 	h.audit(c, audit.ActionRecoveryCodes, "", nil)
 	return h.recoveryCodesPage(c, codes, "/account")
+}
+
+// twoFactorRefused shows the account page with a refused change of its
+// two-factor sign-in.
+func (h *Handler) twoFactorRefused(c echo.Context, err error) error {
+	ctx := c.Request().Context()
+	var verr *tenants.ValidationError
+	if !errors.As(err, &verr) {
+		return err
+	}
+	p, _ := tenants.PartnerFrom(ctx)
+	return h.accountView(c, http.StatusBadRequest, AccountVM{TwoFactorError: i18n.T(ctx, verr.MessageID, map[string]any{"Brand": p.Brand.Name})})
 }
 
 // auditAs records an action of u, before u has a session.
