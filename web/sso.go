@@ -62,7 +62,7 @@ type ssoFlow struct {
 	Next     string `json:"x,omitempty"`
 	// Invite is the invitation the sign-in accepts, "" for none.
 	Invite  string    `json:"i,omitempty"`
-	Expires  time.Time `json:"e"`
+	Expires time.Time `json:"e"`
 	sso.Flow
 }
 
