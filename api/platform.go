@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -35,7 +36,7 @@ func (a *API) self(c echo.Context, cl caller) platform.Self {
 	s := platform.Self{ID: cl.id.Record.RevocationID, Lang: "EN", Name: cl.partner.Brand.Name}
 	if cl.id.UserID != "" {
 		if u, err := a.cfg.Tenants.User(ctx, cl.partner.ID, cl.id.UserID); err == nil {
-			s.ID, s.Email, s.Name = u.ID, u.Email, u.Name
+			s.ID, s.Email, s.Name = platformUserID(u.ID), u.Email, u.Name
 		}
 	}
 	if cl.customer != nil {
@@ -114,6 +115,11 @@ func (a *API) Summary(c echo.Context) error {
 		}
 		if apps == nil {
 			apps = []platform.Application{}
+		}
+		for i := range apps {
+			// A summary names the applications; their environment is
+			// read where it is asked for, with app:read on each.
+			apps[i].Env = []platform.EnvVar{}
 		}
 		if addons == nil {
 			addons = []platform.Addon{}
@@ -489,4 +495,10 @@ func (a *API) Logs(c echo.Context) error {
 			return nil // the stream ended, or the client's context did
 		}
 	}
+}
+
+// platformUserID is a portal user's id as the platform spells its users'
+// ("user_<uuid>"; the portal's are "usr_<uuid>").
+func platformUserID(id string) string {
+	return "user_" + strings.TrimPrefix(id, "usr_")
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -52,7 +53,7 @@ func zoneOf(c echo.Context, src zoneSource) (string, error) {
 		req.Body = io.NopCloser(bytes.NewReader(body))
 		var obj map[string]json.RawMessage
 		if json.Unmarshal(body, &obj) != nil {
-			return "", nil // the handler answers the malformed body
+			return "", errMalformed
 		}
 		var zone string
 		_ = json.Unmarshal(obj[src.json], &zone)
@@ -61,12 +62,22 @@ func zoneOf(c echo.Context, src zoneSource) (string, error) {
 	return "", nil
 }
 
+// errMalformed is a JSON body that is not an object: answered 400, once
+// the token proved who the caller is.
+var errMalformed = web.NewUserError(http.StatusBadRequest, "api.bad_json")
+
 // checkZone applies the one zone policy to the customer in scope, so that a
 // zone outside it is refused with a clear message before anything else.
 func (s *server) checkZone(c echo.Context, p tenants.Partner, cust tenants.Customer, zone string) error {
 	cat, err := s.cfg.Catalogue.Snapshot(c.Request().Context())
 	if err != nil {
 		return err
+	}
+	if !slices.Contains(cat.ZoneNames(), zone) {
+		if zone == "" {
+			return i18nStatus(http.StatusBadRequest, "error.zone_missing")
+		}
+		return i18nStatus(http.StatusBadRequest, "error.zone_unknown", "Zone", zone)
 	}
 	if !tenants.ZoneAllowed(zone, cat.ZoneNames(), p.AllowedZones, cust.AllowedZones) {
 		return i18nStatus(http.StatusForbidden, "error.zone_not_allowed", "Zone", zone)
@@ -93,9 +104,9 @@ func (s *server) authorize(c echo.Context, token, op string, req tokens.Request,
 	if cust != nil && cust.Suspended {
 		return errSuspended
 	}
-	zone, err := zoneOf(c, src)
-	if err != nil {
-		return err
+	zone, zerr := zoneOf(c, src)
+	if zerr != nil && !errors.Is(zerr, errMalformed) {
+		return zerr
 	}
 	id, err := s.cfg.Tokens.Authorize(ctx, token, req)
 	if err != nil {
@@ -103,6 +114,9 @@ func (s *server) authorize(c echo.Context, token, op string, req tokens.Request,
 	}
 	if err := s.holderMay(c, id, op); err != nil {
 		return err
+	}
+	if zerr != nil {
+		return zerr
 	}
 	if src != noZone {
 		if cust != nil {
@@ -247,7 +261,9 @@ func (s *server) apiCan(op string, zone zoneSource) echo.MiddlewareFunc {
 			}
 			err := s.authorize(c, token, op, req, src, cust)
 			s.auditRefusal(c, op, err)
-			if err == nil && missing {
+			if missing && (err == nil || errors.Is(err, tokens.ErrDenied)) ||
+				errors.Is(err, tokens.ErrDenied) && cust != nil && !s.tokenReaches(ctx, token, cust.OrganisationID) {
+				// An organisation the token does not reach looks missing.
 				return i18nStatus(http.StatusNotFound, "api.not_found")
 			}
 			switch {
@@ -264,4 +280,11 @@ func (s *server) apiCan(op string, zone zoneSource) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// tokenReaches reports whether token's restriction lets it reach the
+// organisation org (a partner's token reaches every one of its customers').
+func (s *server) tokenReaches(ctx context.Context, token, org string) bool {
+	id, err := s.cfg.Tokens.Identify(ctx, token)
+	return err == nil && (id.Restriction.Organisation == "" || id.Restriction.Organisation == org)
 }

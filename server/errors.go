@@ -117,6 +117,12 @@ func (s *server) handleError(err error, c echo.Context) {
 		ctx = i18n.WithLocalizer(ctx, s.cfg.Bundle.LocalizerWith(lang, p.Brand.Words))
 		c.SetRequest(req.WithContext(ctx))
 	}
+	if platformAPI(req) {
+		// The platform-compatible API answers as the platform does: an
+		// integer id, which its clients test (4021: no favourite vhost).
+		_ = c.JSON(status, map[string]any{"id": platformErrorID(status, msg.ID), "message": i18n.TE(c.Request().Context(), msg), "type": "error"})
+		return
+	}
 	if wantsJSON(req) {
 		_ = c.JSON(status, map[string]string{"id": msg.ID, "message": i18n.TE(c.Request().Context(), msg), "type": "error"})
 		return
@@ -124,6 +130,24 @@ func (s *server) handleError(err error, c echo.Context) {
 	if rerr := s.web.ErrorPage(c, status, msg); rerr != nil {
 		s.cfg.Logger.Error("render error page", slog.String("error", rerr.Error()))
 	}
+}
+
+// platformAPI reports whether r is a call of the platform-compatible API
+// (/v2, /v4), whose errors carry the platform's integer ids.
+func platformAPI(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/v2/") || strings.HasPrefix(r.URL.Path, "/v4/")
+}
+
+// platformErrorIDs are the platform's own error ids of the messages that
+// have one; any other error gets its status's (4000 for 400, 4040 for 404…).
+var platformErrorIDs = map[string]int{"api.no_favourite_vhost": 4021}
+
+// platformErrorID is the platform's integer id of an error.
+func platformErrorID(status int, messageID string) int {
+	if id, ok := platformErrorIDs[messageID]; ok {
+		return id
+	}
+	return status * 10
 }
 
 // wantsJSON reports whether the client asked for JSON rather than a page.

@@ -364,15 +364,25 @@ func TestZoneRefusedBeforePlatform(t *testing.T) {
 	c := a.client(t, "acme.localhost")
 	c.signIn("dev@acme.example")
 	before := a.platformWrites.Load()
-	for _, zone := range []string{"mtl", "syd", "nowhere", ""} {
+	// A zone of the platform the customer may not use is forbidden; a zone
+	// that does not exist, or none, is a bad request.
+	for _, tc := range []struct {
+		zone, message string
+		status        int
+	}{
+		{"mtl", "is not available to your organisation", http.StatusForbidden},
+		{"syd", "is not available to your organisation", http.StatusForbidden},
+		{"nowhere", "There is no zone nowhere", http.StatusBadRequest},
+		{"", "Choose a zone", http.StatusBadRequest},
+	} {
 		tok := c.csrf("/console/apps/new")
 		res, body := c.do(http.MethodPost, "/console/apps", url.Values{"_csrf": {tok}, "name": {"x"}, "runtime": {"node"},
-			"zone": {zone}, "flavor": {"XS"}, "idempotency_key": {strings.Repeat("a", 32)}})
-		if res.StatusCode != http.StatusForbidden {
-			t.Fatalf("zone %q: got %d, want 403", zone, res.StatusCode)
+			"zone": {tc.zone}, "flavor": {"XS"}, "idempotency_key": {strings.Repeat("a", 32)}})
+		if res.StatusCode != tc.status {
+			t.Fatalf("zone %q: got %d, want %d", tc.zone, res.StatusCode, tc.status)
 		}
-		if !strings.Contains(body, "is not available to your organisation") {
-			t.Errorf("zone %q: no clear message:\n%s", zone, body)
+		if !strings.Contains(body, tc.message) {
+			t.Errorf("zone %q: no clear message:\n%s", tc.zone, body)
 		}
 	}
 	if got := a.platformWrites.Load() - before; got != 0 {
