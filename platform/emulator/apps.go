@@ -619,7 +619,7 @@ func (e *Emulator) handleReplaceEnv(w http.ResponseWriter, r *http.Request, acc 
 		internalError(w, err)
 		return
 	}
-	writeSuccess(w, "The environment has been updated")
+	e.respondApp(w, ctx, a.OrgID, a.ID) // the platform answers the application
 }
 
 // handleSetEnv sets one variable from the {value} body.
@@ -651,7 +651,7 @@ func (e *Emulator) handleSetEnv(w http.ResponseWriter, r *http.Request, acc acco
 		internalError(w, err)
 		return
 	}
-	writeSuccess(w, "The environment variable has been set")
+	e.respondApp(w, ctx, a.OrgID, a.ID) // the platform answers the application
 }
 
 // handleDeleteEnv removes one variable; an absent one is a 404.
@@ -669,5 +669,5 @@ func (e *Emulator) handleDeleteEnv(w http.ResponseWriter, r *http.Request, acc a
 		writeError(w, http.StatusNotFound, "environment variable not found")
 		return
 	}
-	writeSuccess(w, "The environment variable has been deleted")
+	e.respondApp(w, r.Context(), a.OrgID, a.ID) // the platform answers the application
 }

@@ -3,8 +3,9 @@ package emulator_test
 // Contract tests: they pin the emulator's paths, JSON field names and status
 // codes to docs/platform-api.md, through the real platform.Client and raw
 // HTTP. Where the document is silent, the emulator follows Clever Cloud:
-// creates and updates answer 200 with the resource, deletes, stops and
-// environment writes answer 200 with {id, message, type:"success"}.
+// creates, updates and environment writes answer 200 with the resource
+// (the application, its env included), deletes and stops answer 200 with
+// {id, message, type:"success"}.
 
 import (
 	"bufio"
@@ -348,6 +349,22 @@ func TestApplicationsContract(t *testing.T) {
 		want := []platform.EnvVar{{Name: "A", Value: "one"}, {Name: "C", Value: "3"}}
 		if err != nil || len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 			t.Errorf("got env %v (err %v), want %v", got, err, want)
+		}
+		// Each environment write answers the application, as the platform does.
+		for _, w := range []struct {
+			method, path string
+			body         any
+		}{
+			{"PUT", base + "/" + id + "/env/D", map[string]any{"value": "4"}},
+			{"PUT", base + "/" + id + "/env", map[string]any{"A": "one", "C": "3", "D": "4"}},
+			{"DELETE", base + "/" + id + "/env/D", nil},
+		} {
+			var app map[string]any
+			e.rawJSON(t, w.method, w.path, auth, w.body, 200, &app)
+			hasKeys(t, w.method+" "+w.path, app, "id", "ownerId", "name", "zone", "instance", "deployment", "vhosts", "state", "env")
+			if app["id"] != id {
+				t.Errorf("%s %s answered %v, want the application %s", w.method, w.path, app["id"], id)
+			}
 		}
 		wantIs(t, "bad name", e.a.SetEnv(ctx, org.ID, id, "9X", "v"), platform.ErrBadRequest)
 		wantIs(t, "bad name in replace", e.a.ReplaceEnv(ctx, org.ID, id, map[string]string{"A B": "v"}), platform.ErrBadRequest)
