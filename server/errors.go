@@ -153,7 +153,7 @@ func platformErrorID(status int, messageID string) int {
 // wantsJSON reports whether the client asked for JSON rather than a page.
 func wantsJSON(r *http.Request) bool {
 	if p := r.URL.Path; strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/v2/") || strings.HasPrefix(p, "/v4/") ||
-		strings.HasPrefix(p, "/widgets/") {
+		strings.HasPrefix(p, "/widgets/") || strings.HasPrefix(p, "/webhooks/") {
 		return true
 	}
 	accept := r.Header.Get("Accept")

@@ -266,6 +266,7 @@ func New(cfg Config) *echo.Echo {
 	adm.POST("/brand/words", h.SaveWords, admWrite)
 	adm.POST("/zones", h.SavePartnerZones, admWrite)
 	adm.POST("/stripe", h.SaveStripeKey, admWrite)
+	adm.POST("/stripe/webhook", h.SaveStripeWebhookSecret, admWrite)
 	custRead := s.consoleCan(tokens.OpCustomerRead, noZone)
 	adm.GET("/customers", h.AdminCustomers, custRead)
 	adm.GET("/customers/new", h.NewCustomer, admRead)
@@ -316,6 +317,7 @@ func New(cfg Config) *echo.Echo {
 	adm.GET("/grids/:grid/export", h.ExportGrid, admRead)
 
 	s.registerAPI(e, a)
+	e.POST("/webhooks/stripe/:partner", s.stripeWebhook, s.resolveTenant)
 
 	e.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 	return e

@@ -66,6 +66,10 @@ type AdminVM struct {
 	CustomersPage components.Pagination
 	// StripeKeyHint shows which Stripe key is set ("sk_test_…1234"), "" when none.
 	StripeKeyHint string
+	// StripeWebhookURL is the endpoint to give Stripe; StripeWebhookSet
+	// says its signing secret is stored.
+	StripeWebhookURL string
+	StripeWebhookSet bool
 	// Draft is the unpublished draft, nil for none; Versions the brand's
 	// publications, newest first.
 	Draft    *DraftInfo
@@ -104,6 +108,12 @@ func (h *Handler) adminVM(c echo.Context, p tenants.Partner) (AdminVM, error) {
 		return AdminVM{}, err
 	}
 	vm.StripeKeyHint = keyHint(key)
+	secret, err := h.cfg.Tenants.StripeWebhookSecret(ctx, p.ID)
+	if err != nil {
+		return AdminVM{}, err
+	}
+	vm.StripeWebhookSet = secret != ""
+	vm.StripeWebhookURL = "https://" + c.Request().Host + "/webhooks/stripe/" + p.Slug
 	if err := h.studioVM(ctx, p, &vm); err != nil {
 		return AdminVM{}, err
 	}
@@ -283,6 +293,27 @@ func keyHint(key string) string {
 	}
 	kind := key[:strings.LastIndex(key[:min(len(key), 8)], "_")+1]
 	return kind + "…" + key[len(key)-4:]
+}
+
+// SaveStripeWebhookSecret sets the signing secret of the partner's Stripe
+// webhook endpoint, which keeps its invoices' status current. It is sealed
+// at rest and never shown again.
+func (h *Handler) SaveStripeWebhookSecret(c echo.Context) error {
+	ctx := c.Request().Context()
+	p, _ := tenants.PartnerFrom(ctx)
+	secret := strings.TrimSpace(c.FormValue("webhook_secret"))
+	if c.FormValue("remove") == "on" {
+		secret = ""
+	} else if secret == "" {
+		return NewUserError(http.StatusBadRequest, tenants.MsgStripeWebhookSecretInvalid)
+	}
+	err := h.cfg.Tenants.SetStripeWebhookSecret(ctx, p.ID, secret)
+	h.audit(c, "stripe.webhook_update", p.ID, err)
+	if err != nil {
+		return err
+	}
+	setFlash(c, "ok", "flash.stripe_webhook_saved")
+	return c.Redirect(http.StatusSeeOther, "/admin")
 }
 
 // SaveStripeKey sets the secret key of the partner's Stripe account, which
