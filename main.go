@@ -42,6 +42,7 @@ import (
 	"github.com/grisaille/grisaille/platform/emulator"
 	"github.com/grisaille/grisaille/pricing"
 	"github.com/grisaille/grisaille/pricing/invoicing"
+	"github.com/grisaille/grisaille/pricing/invoicing/stripemock"
 	"github.com/grisaille/grisaille/server"
 	"github.com/grisaille/grisaille/sso"
 	"github.com/grisaille/grisaille/tenants"
@@ -292,6 +293,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	smtpURL := f.String("smtp-url", "", "the SMTP server e-mail is sent through: smtps://user:pass@host:465 or smtp://user:pass@host:587 (STARTTLS); "+
 		"with --demo and none, a loopback server keeps the e-mail under --data/mail")
 	demoSMTPAddr := f.String("demo-smtp-addr", "127.0.0.1:2525", "address of the demo's loopback SMTP server (--demo without --smtp-url)")
+	demoStripeAddr := f.String("demo-stripe-addr", "127.0.0.1:12111", "address of the demo's stripe-mock, which the demo partners' test keys invoice through (--demo without --stripe-url)")
 	dnsServer := f.String("dns-server", "", "host:port of the DNS server the domain checks ask; the system's resolver when empty")
 	tlsOpts := tlsFlags(f)
 	newLogger := f.logger(stderr)
@@ -379,6 +381,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	go outbox.Run(ctx, 15*time.Second)
+	if *withDemo && *stripeURL == "" {
+		*stripeURL = demoStripe(ctx, *demoStripeAddr, log)
+	}
 	domains := &tenants.DomainChecker{Store: store, Resolver: newResolver(*dnsServer), EdgeHost: *edgeHost}
 	handler := server.New(server.Config{
 		Tenants: store, Platform: api, Catalogue: platform.NewCatalogue(api, 10*time.Minute),
@@ -463,6 +468,24 @@ func openOutbox(db *sqlx.DB, smtpURL string, demo bool, demoAddr, mailbox string
 		return nil, err
 	}
 	return email.NewOutbox(db, sender, log), nil
+}
+
+// demoStripe starts the demo's stripe-mock on addr and returns its base
+// URL: the demo partners' test keys invoice through it. Without stripe-mock
+// (no binary, no Go toolchain) the demo runs on, and invoicing says that
+// Stripe cannot be reached; "" then (Stripe itself, which refuses the demo's
+// keys).
+func demoStripe(ctx context.Context, addr string, log *slog.Logger) string {
+	command, err := stripemock.Command()
+	if err == nil {
+		var p *stripemock.Process
+		if p, err = stripemock.Run(ctx, command, addr, 2*time.Minute); err == nil {
+			log.Info("the demo invoices through stripe-mock", slog.String("url", p.URL))
+			return p.URL
+		}
+	}
+	log.Warn("no stripe-mock for the demo: invoicing will say Stripe cannot be reached", slog.String("error", err.Error()))
+	return ""
 }
 
 // idleMemory hands the memory a burst of requests left back to the system

@@ -22,7 +22,7 @@ import (
 	"github.com/grisaille/grisaille/migrations/dbtest"
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/platform/emulator"
-	"github.com/grisaille/grisaille/pricing/invoicing/stripemock"
+	"github.com/grisaille/grisaille/pricing/invoicing/stripemock/stripemocktest"
 )
 
 // instance is one `grisaille serve` of a cluster sharing a database.
@@ -287,7 +287,7 @@ func TestTwoInstances(t *testing.T) {
 // pause, as the real Stripe's latency makes a run last.
 func slowStripe(t *testing.T, pause time.Duration) string {
 	t.Helper()
-	target, err := url.Parse(stripemock.Start(t))
+	target, err := url.Parse(stripemocktest.Start(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/grisaille/grisaille/pricing/invoicing/stripemock"
+	"github.com/grisaille/grisaille/pricing/invoicing/stripemock/stripemocktest"
 )
 
 // listPrices reads the platform's hourly list prices (zone par, EUR) from
@@ -45,7 +45,7 @@ func listPrices(t *testing.T) map[string]decimal.Decimal {
 // month against stripe-mock: one invoice per customer, totals that follow
 // each customer's grid, and nothing new on a second run.
 func TestInvoiceRunCLI(t *testing.T) {
-	stripeURL := stripemock.Start(t)
+	stripeURL := stripemocktest.Start(t)
 	p := startPortal(t)
 	now := time.Now().UTC()
 	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)

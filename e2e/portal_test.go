@@ -91,7 +91,7 @@ func startPortal(t testing.TB, extra ...string) *portal {
 	p := &portal{Port: freePort(t), Data: t.TempDir()}
 	p.Database = dbtest.Database(t, p.Data, "grisaille.db")
 	args := append([]string{"serve", "--demo", "--addr", "127.0.0.1:" + p.Port,
-		"--emulator-addr", "127.0.0.1:" + freePort(t), "--demo-smtp-addr", "127.0.0.1:" + freePort(t), "--data", p.Data}, extra...)
+		"--emulator-addr", "127.0.0.1:" + freePort(t), "--demo-smtp-addr", "127.0.0.1:" + freePort(t), "--demo-stripe-addr", "127.0.0.1:" + freePort(t), "--data", p.Data}, extra...)
 	p.logs = startProcess(t, "portal", bin, append(p.env(), "GRISAILLE_LOG_LEVEL=warn"), args, p.servesItself, true).logs
 	return p
 }

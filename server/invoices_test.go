@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -98,5 +99,50 @@ func (c *client) runDone(period, what string) string {
 			c.t.Fatalf("%s did not end well:\n%s", what, regexp.MustCompile(`(?s)<table class="list" data-testid="runs">.*?</table>`).FindString(page))
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestInvoicingStripeDown: with Stripe unreachable, the run fails with a
+// translated message saying what to do, no error text, and leaves no
+// invoice "being issued" (nothing of it reached Stripe: the next run prices
+// it again).
+func TestInvoicingStripeDown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens there
+	a := newApp(t, func(a *app) { a.stripeURL = down })
+	adm := a.client(t, "acme.localhost")
+	adm.signIn("admin@acme.example")
+	now := time.Now().UTC()
+	period := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0).Format("2006-01")
+	if res, _ := adm.do(http.MethodPost, "/admin/invoices/run", url.Values{"_csrf": {adm.csrf("/admin/invoices")}, "period": {period}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("run: %d", res.StatusCode)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	var page string
+	for {
+		_, page = adm.do(http.MethodGet, "/admin/invoices?period="+period, nil)
+		if strings.Contains(page, `data-status="failed"`) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(page, `data-status="failed"`) || !strings.Contains(page, "Stripe could not be reached") {
+		t.Fatalf("the failed run does not say what to do:\n%s", regexp.MustCompile(`(?s)<table class="list" data-testid="runs">.*?</table>`).FindString(page))
+	}
+	for _, leak := range []string{"dial tcp", "connection refused", "invoicing:", ln.Addr().String()} {
+		if strings.Contains(page, leak) {
+			t.Errorf("the invoicing page shows internal error text %q", leak)
+		}
+	}
+	if strings.Contains(page, "Being issued") {
+		t.Error("a failed run left an invoice being issued")
+	}
+	var n int
+	if err := a.db.Get(&n, `SELECT COUNT(*) FROM invoices WHERE state = 'pending'`); err != nil || n != 0 {
+		t.Fatalf("%d pending invoices after Stripe was unreachable: %v", n, err)
 	}
 }

@@ -27,7 +27,7 @@ import (
 	"github.com/grisaille/grisaille/platform/emulator"
 	"github.com/grisaille/grisaille/pricing"
 	"github.com/grisaille/grisaille/pricing/invoicing"
-	"github.com/grisaille/grisaille/pricing/invoicing/stripemock"
+	"github.com/grisaille/grisaille/pricing/invoicing/stripemock/stripemocktest"
 	"github.com/grisaille/grisaille/server"
 	"github.com/grisaille/grisaille/sso"
 	"github.com/grisaille/grisaille/tenants"
@@ -66,7 +66,7 @@ type app struct {
 
 // withStripe starts a stripe-mock for the app's invoicing.
 func withStripe(t *testing.T) func(*app) {
-	return func(a *app) { a.stripeURL = stripemock.Start(t) }
+	return func(a *app) { a.stripeURL = stripemocktest.Start(t) }
 }
 
 func newApp(t testing.TB, opts ...func(*app)) *app {

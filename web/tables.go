@@ -203,10 +203,22 @@ func runsTable(ctx context.Context, runs []invoicing.RunRecord) components.DataT
 		outcome := i18n.T(ctx, "invoice.outcome_counts", map[string]any{"Created": r.Created, "Already": r.AlreadyDone, "Failed": r.Failed})
 		t.Rows = append(t.Rows, components.Row{Attrs: templ.Attributes{"data-testid": "run-row", "data-status": r.Status}, Cells: []components.Cell{
 			text(r.Period), text(i18n.Date(ctx, r.StartedAt)), {Content: runState(r)}, {Content: runProgress(r)},
-			{Content: withNote(outcome, r.Error), Class: "opt"},
+			{Content: withNote(outcome, runProblem(ctx, r)), Class: "opt"},
 		}})
 	}
 	return t
+}
+
+// runProblem is what a failed run's admin reads: what went wrong and what
+// to do, translated; never the error's text, which the logs keep.
+func runProblem(ctx context.Context, r invoicing.RunRecord) string {
+	switch {
+	case r.Problem != "":
+		return i18n.T(ctx, r.Problem)
+	case r.Error != "":
+		return i18n.T(ctx, invoicing.ProblemInternal)
+	}
+	return ""
 }
 
 // wholesaleTable shows, per currency, what the partner owes the platform,

@@ -21,7 +21,7 @@ import (
 	"github.com/grisaille/grisaille/migrations/dbtest"
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/pricing/invoicing"
-	"github.com/grisaille/grisaille/pricing/invoicing/stripemock"
+	"github.com/grisaille/grisaille/pricing/invoicing/stripemock/stripemocktest"
 	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/themes"
 )
@@ -178,7 +178,7 @@ type stripeProxy struct {
 // newStripeProxy starts stripe-mock and a proxy in front of it.
 func newStripeProxy(t testing.TB) *stripeProxy {
 	t.Helper()
-	target, err := url.Parse(stripemock.Start(t))
+	target, err := url.Parse(stripemocktest.Start(t))
 	if err != nil {
 		t.Fatal(err)
 	}

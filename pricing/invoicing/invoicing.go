@@ -208,8 +208,12 @@ type RunRecord struct {
 	// Total customers, Done of them, and of those: Created, AlreadyDone,
 	// Empty, Failed.
 	Total, Done, Created, AlreadyDone, Empty, Failed int
-	// Error is the text of the run's errors, "" if none.
-	Error     string
+	// Error is the text of the run's errors, "" if none: for logs and
+	// operators, never shown on a page.
+	Error string
+	// Problem is the message id of what went wrong and what to do
+	// (ProblemOf), "" if nothing did.
+	Problem   string
 	StartedAt time.Time
 	UpdatedAt time.Time
 	// FinishedAt is zero while the run is running.

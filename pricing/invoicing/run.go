@@ -60,6 +60,7 @@ func (s *Service) Run(ctx context.Context, partnerID, period string, progress fu
 	fail := func(err error) (RunResult, error) {
 		rec.Status = RunFailed
 		rec.Error = errorText(append([]error{err}, res.Errors...))
+		rec.Problem = ProblemOf(append([]error{err}, res.Errors...))
 		if serr := s.saveRun(ctx, partnerID, period, rec); serr != nil {
 			log.Error("invoicing run not saved", "err", serr)
 		}
@@ -106,6 +107,9 @@ func (s *Service) Run(ctx context.Context, partnerID, period string, progress fu
 			} else {
 				c.PartnerID = partnerID
 				r.inv, r.out, r.err = s.invoiceCustomer(runCtx, api, keyErr, runID, c, period, report)
+				if r.err != nil && r.inv.ID != "" {
+					s.dropUnissued(ctx, r.inv.ID)
+				}
 			}
 			mu.Lock()
 			defer mu.Unlock()
@@ -183,7 +187,7 @@ func (s *Service) Run(ctx context.Context, partnerID, period string, progress fu
 	rec.Status = RunDone
 	if len(res.Errors) > 0 {
 		rec.Status = RunFailed
-		rec.Error = errorText(res.Errors)
+		rec.Error, rec.Problem = errorText(res.Errors), ProblemOf(res.Errors)
 	}
 	if err := s.saveRun(ctx, partnerID, period, rec); err != nil {
 		return res, err
@@ -277,7 +281,7 @@ func (s *Service) price(ctx context.Context, runID string, c tenants.Customer, p
 	report(StepUsage, nil)
 	cons, err := s.usage.Consumptions(ctx, c.PartnerID, c.OrganisationID, from, to)
 	if err != nil {
-		return nil, fmt.Errorf("consumption of %s: %w", c.OrganisationID, err)
+		return nil, fmt.Errorf("consumption of %s: %w: %w", c.OrganisationID, errUsage, err)
 	}
 	priced := make([]Line, len(cons))
 	for i, cn := range cons {

@@ -262,6 +262,7 @@ type runRow struct {
 	Empty       int          `db:"empty"`
 	Failed      int          `db:"failed"`
 	Error       string       `db:"error"`
+	Problem     string       `db:"problem"`
 	StartedAt   time.Time    `db:"started_at"`
 	UpdatedAt   time.Time    `db:"updated_at"`
 	FinishedAt  sql.NullTime `db:"finished_at"`
@@ -271,7 +272,7 @@ type runRow struct {
 func (s *Service) Runs(ctx context.Context, partnerID string) ([]RunRecord, error) {
 	var rows []runRow
 	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(`SELECT id, partner_id, period, status, total, done,
-		created, already_done, empty, failed, error, started_at, updated_at, finished_at
+		created, already_done, empty, failed, error, problem, started_at, updated_at, finished_at
 		FROM invoice_runs WHERE partner_id = ? ORDER BY started_at DESC, id DESC`), partnerID); err != nil {
 		return nil, fmt.Errorf("invoicing: list runs: %w", err)
 	}
@@ -280,7 +281,7 @@ func (s *Service) Runs(ctx context.Context, partnerID string) ([]RunRecord, erro
 		rec := RunRecord{
 			ID: r.ID, PartnerID: r.PartnerID, Period: r.Period, Status: r.Status, Total: r.Total, Done: r.Done,
 			Created: r.Created, AlreadyDone: r.AlreadyDone, Empty: r.Empty, Failed: r.Failed, Error: r.Error,
-			StartedAt: r.StartedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+			Problem: r.Problem, StartedAt: r.StartedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 		}
 		if r.FinishedAt.Valid {
 			rec.FinishedAt = r.FinishedAt.Time.UTC()
@@ -340,8 +341,8 @@ func (s *Service) saveRun(ctx context.Context, partnerID, period string, r *RunR
 		finished = now
 	}
 	if err := s.exec(ctx, "save run "+r.ID, `UPDATE invoice_runs SET status = ?, total = ?, done = ?, created = ?,
-		already_done = ?, empty = ?, failed = ?, error = ?, updated_at = ?, finished_at = ? WHERE id = ?`,
-		r.Status, r.Total, r.Done, r.Created, r.AlreadyDone, r.Empty, r.Failed, r.Error, now, finished, r.ID); err != nil {
+		already_done = ?, empty = ?, failed = ?, error = ?, problem = ?, updated_at = ?, finished_at = ? WHERE id = ?`,
+		r.Status, r.Total, r.Done, r.Created, r.AlreadyDone, r.Empty, r.Failed, r.Error, r.Problem, now, finished, r.ID); err != nil {
 		return err
 	}
 	if r.Status != RunRunning {

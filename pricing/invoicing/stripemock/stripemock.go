@@ -1,17 +1,19 @@
-// Package stripemock runs stripe-mock, Stripe's API mock, on loopback for
-// tests that talk to Stripe: the invoicing tests, the server's and the
-// end-to-end ones. It lives apart from package invoicing so that the
-// portal's binary does not link the testing package.
+// Package stripemock runs stripe-mock, Stripe's API mock, on loopback: for
+// the demo (which invoices through it out of the box) and, through
+// stripemocktest, for the tests that talk to Stripe. It links no testing
+// package, so that the portal's binary can use it.
 package stripemock
 
 import (
 	"bufio"
+	"context"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"testing"
 	"time"
 )
 
@@ -19,63 +21,76 @@ import (
 // binary's path (.ci/run sets it).
 const Env = "GRISAILLE_STRIPE_MOCK"
 
-// stripeMockBinary finds stripe-mock: $GRISAILLE_STRIPE_MOCK, then
-// ~/.cache/grisaille/bin/stripe-mock, then PATH; "" when absent.
-func stripeMockBinary() string {
+// Version is the stripe-mock the project pins (go.mod's tool, .ci/run).
+const Version = "v0.162.0"
+
+// ErrNotFound reports that no stripe-mock can be run here.
+var ErrNotFound = errors.New("stripemock: stripe-mock not found: set " + Env + ", or run `go install github.com/stripe/stripe-mock@" +
+	Version + "` and put it in ~/.cache/grisaille/bin or on PATH")
+
+// Command is how to run stripe-mock: $GRISAILLE_STRIPE_MOCK, then
+// ~/.cache/grisaille/bin/stripe-mock, then PATH, then, with the Go
+// toolchain in this module's directory, `go tool stripe-mock` (go.mod's
+// tool). It returns ErrNotFound when none is there.
+func Command() ([]string, error) {
 	if p := os.Getenv(Env); p != "" {
-		return p
+		return []string{p}, nil
 	}
-	if dir, err := os.UserCacheDir(); err == nil {
+	for _, dir := range cacheDirs() {
 		p := filepath.Join(dir, "grisaille", "bin", "stripe-mock")
 		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		p := filepath.Join(home, ".cache", "grisaille", "bin", "stripe-mock")
-		if _, err := os.Stat(p); err == nil {
-			return p
+			return []string{p}, nil
 		}
 	}
 	if p, err := exec.LookPath("stripe-mock"); err == nil {
-		return p
+		return []string{p}, nil
 	}
-	return ""
+	if goBin, err := exec.LookPath("go"); err == nil {
+		if mod, err := exec.Command(goBin, "env", "GOMOD").Output(); err == nil && strings.TrimSpace(string(mod)) != "" &&
+			strings.TrimSpace(string(mod)) != os.DevNull {
+			if raw, err := os.ReadFile(strings.TrimSpace(string(mod))); err == nil && strings.Contains(string(raw), "github.com/stripe/stripe-mock") {
+				return []string{goBin, "tool", "stripe-mock"}, nil
+			}
+		}
+	}
+	return nil, ErrNotFound
 }
 
-// Start starts stripe-mock for a test, listening on loopback only
-// (HTTP and HTTPS, on ports the system chooses), and returns its HTTP base
-// URL, to give to WithStripeURL. It stops it when the test ends. Without
-// the binary it skips the test, or fails it when the CI environment
-// variable is set.
-//
-// stripe-mock answers fixtures: it validates requests but remembers no
-// object and honours no idempotency key.
-func Start(t testing.TB) (baseURL string) {
-	t.Helper()
-	bin := stripeMockBinary()
-	if bin == "" {
-		msg := "stripe-mock not found: set " + Env + ", or run `go install github.com/stripe/stripe-mock@v0.162.0` " +
-			"and put it in ~/.cache/grisaille/bin or on PATH"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+func cacheDirs() []string {
+	var out []string
+	if dir, err := os.UserCacheDir(); err == nil {
+		out = append(out, dir)
 	}
-	cmd := exec.Command(bin, "-http-addr", "127.0.0.1:", "-https-addr", "127.0.0.1:")
+	if home, err := os.UserHomeDir(); err == nil {
+		out = append(out, filepath.Join(home, ".cache"))
+	}
+	return out
+}
+
+// Process is a running stripe-mock.
+type Process struct {
+	// URL is its HTTP base URL, to give to invoicing.WithStripeURL.
+	URL string
+	cmd *exec.Cmd
+}
+
+// Run starts stripe-mock with command (from Command), listening on loopback
+// only: HTTP on httpAddr ("127.0.0.1:" for a port the system chooses) and
+// HTTPS on a port the system chooses. It waits up to wait for it to listen
+// (`go tool` may build it first). The process ends with ctx, or Stop.
+func Run(ctx context.Context, command []string, httpAddr string, wait time.Duration) (*Process, error) {
+	args := append(append([]string{}, command[1:]...), "-http-addr", httpAddr, "-https-addr", "127.0.0.1:")
+	cmd := exec.CommandContext(ctx, command[0], args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		t.Fatalf("stripe-mock: %v", err)
+		return nil, fmt.Errorf("stripemock: %w", err)
 	}
 	cmd.Stderr = cmd.Stdout
+	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("stripe-mock: start %s: %v", bin, err)
+		return nil, fmt.Errorf("stripemock: start %s: %w", command[0], err)
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-
+	p := &Process{cmd: cmd}
 	addr := make(chan string, 1)
 	go func() {
 		const prefix = "Listening for HTTP at address: "
@@ -95,11 +110,21 @@ func Start(t testing.TB) (baseURL string) {
 	select {
 	case a, ok := <-addr:
 		if !ok {
-			t.Fatal("stripe-mock: exited before listening")
+			_ = cmd.Wait()
+			return nil, errors.New("stripemock: stripe-mock exited before listening")
 		}
-		return "http://" + a
-	case <-time.After(30 * time.Second):
-		t.Fatal("stripe-mock: not listening after 30s")
+		p.URL = "http://" + a
+		return p, nil
+	case <-time.After(wait):
+		p.Stop()
+		return nil, fmt.Errorf("stripemock: stripe-mock not listening after %v", wait)
 	}
-	return ""
+}
+
+// Stop ends the process.
+func (p *Process) Stop() {
+	if p.cmd.Process != nil {
+		_ = p.cmd.Process.Kill()
+	}
+	_ = p.cmd.Wait()
 }
