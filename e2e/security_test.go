@@ -65,6 +65,7 @@ func TestTwoFactorInTheBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-testid=two-factor-set-up]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=totp-qr]`)),
 	)
+	checkAccessibility(t, dev, "the two-factor set-up")
 	enrolOnPage(t, dev, "dev")
 	run(t, dev, "back to the account",
 		chromedp.Click(chromedp.CSS(`[data-testid=continue]`)),
@@ -80,6 +81,7 @@ func TestTwoFactorInTheBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=two-factor-error]`)),
 	)
 	mustContain(t, "a wrong code", body(t, laptop), "This code is not right")
+	checkAccessibility(t, laptop, "the second sign-in step")
 	run(t, laptop, "the right code",
 		chromedp.SendKeys(chromedp.CSS(`input[name=code]`), totpCode(t, secrets["dev"], 30*time.Second)),
 		chromedp.Submit(chromedp.CSS(`form[data-testid=two-factor-form]`)),
@@ -153,6 +155,7 @@ func TestSingleSignOnInTheBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=flash]`)),
 	)
 	mustContain(t, "the security page", body(t, admin), "The single sign-on provider was added.", "Roadrunner Login", "zitadel.ch")
+	checkAccessibility(t, admin, "the sign-in security page")
 
 	user := NewBrowser(t)
 	run(t, user, "sign in through the provider",
