@@ -187,3 +187,49 @@ func TestAddonProvidersInThePortalsWords(t *testing.T) {
 		}
 	}
 }
+
+// TestAppActionsByState: the application page offers what its state
+// allows (a running application restarts and stops, a stopped one starts),
+// and shows environment values masked until revealed.
+func TestAppActionsByState(t *testing.T) {
+	a := newApp(t)
+	c := a.client(t, "acme.localhost")
+	c.signIn("dev@acme.example")
+	app := firstApp(t, c, "invoice-worker")
+	buttons := func() (start, restart, stop bool) {
+		_, p := c.do(http.MethodGet, app, nil)
+		return strings.Contains(p, `data-testid="app-start"`), strings.Contains(p, `data-testid="app-restart"`), strings.Contains(p, `data-testid="app-stop"`)
+	}
+	post := func(path string, form url.Values) int {
+		t.Helper()
+		if form == nil {
+			form = url.Values{}
+		}
+		form.Set("_csrf", c.csrf(app))
+		res, _ := c.do(http.MethodPost, path, form)
+		return res.StatusCode
+	}
+	if post(app+"/start", nil) != http.StatusSeeOther {
+		t.Fatal("start")
+	}
+	if start, restart, stop := buttons(); start || !stop || !restart && !stop {
+		t.Errorf("a started application offers start %v, restart %v, stop %v", start, restart, stop)
+	}
+	if post(app+"/stop", nil) != http.StatusSeeOther {
+		t.Fatal("stop")
+	}
+	if start, restart, stop := buttons(); !start || restart || stop {
+		t.Errorf("a stopped application offers start %v, restart %v, stop %v; want start only", start, restart, stop)
+	}
+	if post(app+"/env", url.Values{"name": {"API_KEY"}, "value": {"s3cr3t-value"}}) != http.StatusSeeOther {
+		t.Fatal("set env")
+	}
+	_, p := c.do(http.MethodGet, app, nil)
+	if !regexp.MustCompile(`<details class="secret" data-testid="env-value"><summary><span aria-hidden="true">•+</span> <span class="reveal">Show</span></summary>\s*<code>s3cr3t-value</code></details>`).MatchString(p) {
+		t.Errorf("the environment value is not masked behind a reveal:\n%s", regexpFindAll(p, `(?s)<table[^>]*data-testid="env".*?</table>`))
+	}
+}
+
+func regexpFindAll(s, pattern string) string {
+	return strings.Join(regexp.MustCompile(pattern).FindAllString(s, -1), "\n")
+}

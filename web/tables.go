@@ -51,7 +51,7 @@ func envTable(ctx context.Context, vm AppVM) components.DataTableProps {
 		col(ctx, "env.name"), col(ctx, "env.value"), {}}}
 	for _, v := range vm.Env {
 		t.Rows = append(t.Rows, components.Row{Cells: []components.Cell{
-			{Content: components.Text(v.Name), Class: "mono"}, {Content: components.Text(v.Value), Class: "mono"},
+			{Content: components.Text(v.Name), Class: "mono"}, {Content: components.Secret(v.Value, i18n.T(ctx, "env.reveal"), "env-value")},
 			{Content: postButton("/console/apps/"+vm.App.ID+"/env/delete", vm.Chrome.CSRF, "name", v.Name, i18n.T(ctx, "action.remove"), "")},
 		}})
 	}
