@@ -338,11 +338,14 @@ func (a *API) Forward(action string, path ...string) echo.HandlerFunc {
 		if action != "" {
 			a.audit(c, cl, action, target, err)
 		}
+		var pe *platform.Error
+		noFavourite := errors.As(err, &pe) && pe.ID == platform.ErrorNoFavouriteVhost
+		if noFavourite || err == nil && hiddenFavourite(c, segs, out) {
+			// No favourite of the customer's own: the platform's 4021.
+			return refuse(http.StatusNotFound, "api.no_favourite_vhost")
+		}
 		if err != nil {
 			return err
-		}
-		if hiddenFavourite(c, segs, out) {
-			return refuse(http.StatusNotFound, "api.not_found")
 		}
 		return raw(c, http.StatusOK, out)
 	}

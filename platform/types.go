@@ -331,6 +331,10 @@ type Consumption struct {
 }
 
 // APIError is the platform's error body: {id, message, type:"error"}.
+// ErrorNoFavouriteVhost is the platform's error id of an application
+// without a favourite vhost (a 404 its CLI tests for).
+const ErrorNoFavouriteVhost = 4021
+
 type APIError struct {
 	ID      int    `json:"id"`
 	Message string `json:"message"`

@@ -87,3 +87,24 @@ func TestAPIErrorShape(t *testing.T) {
 		t.Errorf("the summary carries environment values, or lacks the application:\n%s", b)
 	}
 }
+
+// TestNoFavouriteVhost: an application without a favourite domain of its
+// own answers 404 with the platform's id 4021, which the official CLI tests
+// for; an application that does not exist answers 4040.
+func TestNoFavouriteVhost(t *testing.T) {
+	a := newApp(t)
+	ctx := context.Background()
+	acme, _ := a.store.PartnerBySlug(ctx, "acme")
+	owner, _ := a.store.UserByEmail(ctx, acme.ID, "dev@acme.example")
+	cust, _ := a.store.Customer(ctx, acme.ID, owner.CustomerID)
+	tok := a.allOpsToken(t, "acme", "dev@acme.example")
+	org := "/v2/organisations/" + cust.OrganisationID
+	_, _, listed := a.api(t, "acme.localhost", "GET", org+"/applications", tok, nil)
+	app := regexpFind(t, string(listed), `"id":"(app_[^"]+)"`)
+	if s, obj, raw := a.api(t, "acme.localhost", "GET", org+"/applications/"+app+"/vhosts/favourite", tok, nil); s != http.StatusNotFound || obj["id"] != float64(4021) {
+		t.Errorf("no favourite vhost: %d %s, want 404 with id 4021", s, raw)
+	}
+	if s, obj, raw := a.api(t, "acme.localhost", "GET", org+"/applications/app_00000000-0000-0000-0000-000000000000/vhosts/favourite", tok, nil); s != http.StatusNotFound || obj["id"] != float64(4040) {
+		t.Errorf("an unknown application's favourite vhost: %d %s, want 404 with id 4040", s, raw)
+	}
+}

@@ -211,7 +211,8 @@ func validFQDN(s string) bool {
 // The official CLI then falls back to the list of domains.
 func (e *Emulator) handleFavouriteVhost(w http.ResponseWriter, r *http.Request, acc account) {
 	if _, ok := e.ownedApp(w, r, acc); ok {
-		writeError(w, http.StatusNotFound, "no favourite domain for this application")
+		// 4021 is the platform's id of this answer; its CLI tests for it.
+		writeJSON(w, http.StatusNotFound, platform.APIError{ID: platform.ErrorNoFavouriteVhost, Message: "no favourite domain for this application", Type: "error"})
 	}
 }
 

@@ -576,7 +576,11 @@ func TestCleverToolsContract(t *testing.T) {
 		if len(vhosts) != 1 || vhosts[0]["fqdn"] != app.Vhosts[0].FQDN {
 			t.Errorf("got vhosts %v, want [{fqdn: %s}]", vhosts, app.Vhosts[0].FQDN)
 		}
-		e.wantErrorBody(t, "GET", base+"/vhosts/favourite", oauth(tokenA), nil, 404)
+		var none map[string]any
+		e.rawJSON(t, "GET", base+"/vhosts/favourite", oauth(tokenA), nil, 404, &none)
+		if none["id"] != float64(4021) || none["type"] != "error" {
+			t.Errorf("no favourite vhost: got %v, want {id: 4021, type: error}", none)
+		}
 		e.wantErrorBody(t, "GET", base+"/vhosts", oauth(tokenB), nil, 404)
 	})
 }
