@@ -34,7 +34,7 @@ func TestNoSidewaysScrollOnPhones(t *testing.T) {
 		pages []string
 	}{
 		{"dev@acme.example", []string{"/console", "/console/apps/new", "/console/addons/new", "/console/pricing",
-			"/console/invoices", "/console/tokens", "/console/tokens/inspect", "/account", "app"}},
+			"/console/invoices", "/console/usage", "/console/tokens", "/console/tokens/inspect", "/account", "app"}},
 		{"admin@acme.example", []string{"/admin", "/admin/customers/new", "/admin/tokens", "/admin/tokens/inspect",
 			"/admin/grids", "/admin/invoices", "/admin/widgets", "/admin/audit", "/admin/domains", "/admin/brand/words?lang=en&q=app", "/admin/security", "/account", "/account/two-factor"}},
 	} {

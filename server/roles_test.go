@@ -80,6 +80,8 @@ func TestMemberRoles(t *testing.T) {
 		{"GET", "/console/addons/new", nil, readers},
 		{"POST", "/console/addons", form("", "name", "roles-db", "provider", "postgresql-addon", "plan", "dev", "zone", "par"), runners},
 		{"GET", "/console/invoices", nil, []tenants.MemberRole{tenants.MemberOwner, tenants.MemberBilling}},
+		{"GET", "/console/usage", nil, []tenants.MemberRole{tenants.MemberOwner, tenants.MemberBilling}},
+		{"GET", "/console/usage.csv", nil, []tenants.MemberRole{tenants.MemberOwner, tenants.MemberBilling}},
 		{"GET", "/console/tokens", nil, runners},
 		{"POST", "/console/tokens", form("", "label", "ci", "days", "30", "operations", "app:read"), runners},
 		{"GET", "/console/members", nil, []tenants.MemberRole{tenants.MemberOwner}},

@@ -306,3 +306,25 @@ func currencyOptions(currencies []string) []Option {
 	}
 	return out
 }
+
+// usageResourcesTable lists the month's cost per application and add-on.
+func usageResourcesTable(ctx context.Context, u Usage) components.DataTableProps {
+	t := components.DataTableProps{TestID: "usage-resources", Empty: i18n.T(ctx, "usage.none"), Columns: []components.Column{
+		col(ctx, "usage.resource"), col(ctx, "usage.kind", "opt"), col(ctx, "usage.amount", "num")}}
+	for _, r := range u.Resources {
+		t.Rows = append(t.Rows, components.Row{Attrs: testID("usage-resource"), Cells: []components.Cell{
+			text(r.Name), text(i18n.T(ctx, "usage.kind."+r.Kind), "opt"), text(money(ctx, r.Amount.StringFixed(2), u.Currency), "num")}})
+	}
+	return t
+}
+
+// usageDaysTable lists the month's cost per day: the chart's numbers.
+func usageDaysTable(ctx context.Context, u Usage) components.DataTableProps {
+	t := components.DataTableProps{TestID: "usage-days", Empty: i18n.T(ctx, "usage.none"), Columns: []components.Column{
+		col(ctx, "usage.day"), col(ctx, "usage.amount", "num")}}
+	for _, d := range u.Days {
+		t.Rows = append(t.Rows, components.Row{Attrs: testID("usage-day"), Cells: []components.Cell{
+			text(i18n.Day(ctx, d.Date)), text(money(ctx, d.Amount.StringFixed(2), u.Currency), "num")}})
+	}
+	return t
+}

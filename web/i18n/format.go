@@ -64,3 +64,20 @@ func Number(ctx context.Context, plain string) string {
 func Int(ctx context.Context, n int64) string {
 	return Number(ctx, strconv.FormatInt(n, 10))
 }
+
+// Month formats a month, in the context's language: "November 2026" or
+// "novembre 2026".
+func Month(ctx context.Context, t time.Time) string {
+	return From(ctx).T("month.long."+strconv.Itoa(int(t.Month()))) + " " + strconv.Itoa(t.Year())
+}
+
+// Day formats a day without its time, in the context's language: "Nov 26"
+// or "26 nov.".
+func Day(ctx context.Context, t time.Time) string {
+	l := From(ctx)
+	month := l.T("month.short." + strconv.Itoa(int(t.Month())))
+	if l.Lang() == "fr" {
+		return strconv.Itoa(t.Day()) + " " + month
+	}
+	return month + " " + strconv.Itoa(t.Day())
+}
