@@ -36,7 +36,7 @@ func TestNoSidewaysScrollOnPhones(t *testing.T) {
 		{"dev@acme.example", []string{"/console", "/console/apps/new", "/console/addons/new", "/console/pricing",
 			"/console/invoices", "/console/usage", "/console/tokens", "/console/tokens/inspect", "/account", "app"}},
 		{"admin@acme.example", []string{"/admin", "/admin/customers/new", "/admin/tokens", "/admin/tokens/inspect",
-			"/admin/grids", "/admin/invoices", "/admin/widgets", "/admin/audit", "/admin/domains", "/admin/brand/words?lang=en&q=app", "/admin/security", "/account", "/account/two-factor"}},
+			"/admin/grids", "/admin/invoices", "/admin/usage", "/admin/widgets", "/admin/audit", "/admin/domains", "/admin/brand/words?lang=en&q=app", "/admin/security", "/account", "/account/two-factor"}},
 	} {
 		t.Run(who.email, func(t *testing.T) {
 			ctx := NewBrowser(t)

@@ -304,6 +304,7 @@ func TestPartnerRoles(t *testing.T) {
 		{"GET", "/admin/customers", nil, true},
 		{"GET", customer, nil, true},
 		{"GET", "/admin/invoices", nil, true},
+		{"GET", "/admin/usage", nil, true},
 		{"GET", "/admin", nil, false},
 		{"GET", "/admin/grids", nil, false},
 		{"GET", "/admin/tokens", nil, false},

@@ -306,6 +306,7 @@ func New(cfg Config) *echo.Echo {
 	adm.POST("/domains/:domain/check", h.CheckDomain, admWrite)
 	adm.POST("/domains/:domain/remove", h.RemoveDomain, admWrite)
 	adm.GET("/invoices", h.AdminInvoices, custRead)
+	adm.GET("/usage", h.AdminUsage, custRead)
 	adm.POST("/invoices/run", h.RunInvoicing, admWrite)
 	adm.POST("/invoices/resume", h.ResumeInvoicing, admWrite)
 	adm.GET("/grids", h.Grids, admRead)

@@ -38,7 +38,7 @@ func TestUsagePage(t *testing.T) {
 	if res, _ := adm.do(http.MethodPost, "/admin/invoices/run", url.Values{"_csrf": {adm.csrf("/admin/invoices")}, "period": {period}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("run: %d", res.StatusCode)
 	}
-	adm.runDone(period, "the run")
+	invoicesPage := adm.runDone(period, "the run")
 	owner := a.client(t, "acme.localhost")
 	owner.signIn("dev@acme.example")
 	_, invoices := owner.do(http.MethodGet, "/console/invoices", nil)
@@ -85,6 +85,24 @@ func TestUsagePage(t *testing.T) {
 	}
 	if csvSum.Sub(total).Abs().GreaterThan(decimal.RequireFromString("1")) {
 		t.Errorf("the CSV adds up to %s, the month to %s", csvSum, total)
+	}
+
+	// The partner's view: Roadrunner Labs billed what its own page says,
+	// and the totals are the invoicing's wholesale view of the month.
+	_, partner := adm.do(http.MethodGet, "/admin/usage?month="+period, nil)
+	row := regexp.MustCompile(`(?s)<tr data-testid="partner-usage-row"><td><a [^>]*>Roadrunner Labs</a></td><td class="num">([^<]+)</td>`).FindStringSubmatch(partner)
+	if row == nil || !amountOf(t, row[1]).Equal(total) {
+		t.Fatalf("the partner's usage of Roadrunner Labs: %v, want %s", row, total)
+	}
+	sums := regexp.MustCompile(`(?s)<tr data-testid="partner-usage-total"><td>Total</td><td class="num">([^<]+)</td><td class="num opt">([^<]+)</td><td class="num">([^<]+)</td>`).FindStringSubmatch(partner)
+	if sums == nil {
+		t.Fatal("the partner's usage has no total row")
+	}
+	for i, id := range []string{"billed", "owed", "margin"} {
+		want := amountOf(t, regexpFind(t, invoicesPage, `data-testid="`+id+`">([^<]+)<`))
+		if got := amountOf(t, sums[[]int{1, 2, 3}[i]]); !got.Equal(want) {
+			t.Errorf("the partner's usage %s %s, the invoicing's %s", id, got, want)
+		}
 	}
 
 	if _, page := owner.do(http.MethodGet, "/console/usage", nil); !strings.Contains(page, `data-testid="usage-forecast"`) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/a-h/templ"
+	"github.com/shopspring/decimal"
 
 	"github.com/grisaille/grisaille/audit"
 	"github.com/grisaille/grisaille/components"
@@ -325,6 +326,25 @@ func usageDaysTable(ctx context.Context, u Usage) components.DataTableProps {
 	for _, d := range u.Days {
 		t.Rows = append(t.Rows, components.Row{Attrs: testID("usage-day"), Cells: []components.Cell{
 			text(i18n.Day(ctx, d.Date)), text(money(ctx, d.Amount.StringFixed(2), u.Currency), "num")}})
+	}
+	return t
+}
+
+// partnerUsageTable lists each customer's month: billed, owed, margin, and
+// the totals.
+func partnerUsageTable(ctx context.Context, vm PartnerUsageVM) components.DataTableProps {
+	t := components.DataTableProps{TestID: "partner-usage", Empty: i18n.T(ctx, "admin.no_customers"), Columns: []components.Column{
+		col(ctx, "usage.customer"), col(ctx, "usage.billed", "num"), col(ctx, "usage.owed", "num opt"), col(ctx, "usage.margin", "num")}}
+	row := func(attrs templ.Attributes, name templ.Component, billed, owed, margin decimal.Decimal) components.Row {
+		return components.Row{Attrs: attrs, Cells: []components.Cell{{Content: name},
+			text(money(ctx, billed.StringFixed(2), vm.Currency), "num"), text(money(ctx, owed.StringFixed(2), vm.Currency), "num", "opt"),
+			text(money(ctx, margin.StringFixed(2), vm.Currency), "num")}}
+	}
+	for _, r := range vm.Rows {
+		t.Rows = append(t.Rows, row(testID("partner-usage-row"), components.Link("/admin/customers/"+r.CustomerID, r.Name, nil), r.Billed, r.Owed, r.Margin))
+	}
+	if len(vm.Rows) > 0 {
+		t.Rows = append(t.Rows, row(testID("partner-usage-total"), components.Text(i18n.T(ctx, "usage.total")), vm.Billed, vm.Owed, vm.Margin))
 	}
 	return t
 }

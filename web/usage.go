@@ -13,6 +13,7 @@ import (
 	"github.com/grisaille/grisaille/components"
 	"github.com/grisaille/grisaille/platform"
 	"github.com/grisaille/grisaille/pricing"
+	"github.com/grisaille/grisaille/tenants"
 	"github.com/grisaille/grisaille/web/i18n"
 )
 
@@ -27,6 +28,9 @@ type Usage struct {
 	From, Until time.Time
 	Total       decimal.Decimal
 	Forecast    decimal.Decimal
+	// ListTotal is the same usage at the platform's list prices: what the
+	// partner owes the platform for it.
+	ListTotal decimal.Decimal
 	// Resources are the applications and add-ons that consumed, costliest
 	// first.
 	Resources []UsageResource
@@ -100,6 +104,7 @@ func (h *Handler) usageOf(ctx context.Context, s scope, month string, now time.T
 		}
 		r.Amount = r.Amount.Add(line.Amount)
 		u.Total = u.Total.Add(line.Amount)
+		u.ListTotal = u.ListTotal.Add(line.ListAmount)
 		for i, part := range spreadOverDays(cn, line.Amount, from, len(u.Days)) {
 			r.ByDay[i] = r.ByDay[i].Add(part)
 			u.Days[i].Amount = u.Days[i].Amount.Add(part)
@@ -215,12 +220,7 @@ func (h *Handler) ConsoleUsage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	vm := UsageVM{Chrome: h.chrome(c, i18n.T(ctx, "usage.title")), Usage: u}
-	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
-	for i := range 12 {
-		m := first.AddDate(0, -i, 0)
-		vm.Months = append(vm.Months, components.Option{Value: m.Format("2006-01"), Label: i18n.Month(ctx, m)})
-	}
+	vm := UsageVM{Chrome: h.chrome(c, i18n.T(ctx, "usage.title")), Usage: u, Months: monthOptions(ctx, now)}
 	return render(c, http.StatusOK, usagePage(vm))
 }
 
@@ -255,4 +255,74 @@ func (h *Handler) ConsoleUsageCSV(c echo.Context) error {
 	}
 	w.Flush()
 	return w.Error()
+}
+
+// PartnerUsageVM is the partner's usage page: each customer's month, what
+// it is billed, what the partner owes the platform for it, the margin.
+type PartnerUsageVM struct {
+	Chrome Chrome
+	Month  string
+	From   time.Time
+	// Current says the month is this one (month to date).
+	Current bool
+	Months  []components.Option
+	Rows    []PartnerUsageRow
+	// Billed, Owed and Margin are the totals over the customers.
+	Billed, Owed, Margin decimal.Decimal
+	Currency             string
+}
+
+// PartnerUsageRow is one customer's month.
+type PartnerUsageRow struct {
+	CustomerID, Name     string
+	Billed, Owed, Margin decimal.Decimal
+}
+
+// AdminUsage shows the partner's customers' consumption of a month priced
+// twice by the one engine: at each customer's prices (what it is billed)
+// and at the platform's list prices (what the partner owes), with the
+// margin, per customer and in total.
+func (h *Handler) AdminUsage(c echo.Context) error {
+	ctx := c.Request().Context()
+	p, _ := tenants.PartnerFrom(ctx)
+	now := time.Now().UTC()
+	month, err := usageMonth(c, now)
+	if err != nil {
+		return err
+	}
+	api, err := h.partnerAPI(ctx, p)
+	if err != nil {
+		return err
+	}
+	customers, err := h.cfg.Tenants.Customers(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	vm := PartnerUsageVM{Chrome: h.chrome(c, i18n.T(ctx, "usage.title")), Month: month, Currency: pricing.DefaultCurrency}
+	for _, cu := range customers {
+		u, err := h.usageOf(ctx, scope{partner: p, customer: cu, api: api}, month, now)
+		if err != nil {
+			return err
+		}
+		vm.From, vm.Current = u.From, u.Current
+		row := PartnerUsageRow{CustomerID: cu.ID, Name: cu.Name, Billed: u.Total, Owed: u.ListTotal, Margin: u.Total.Sub(u.ListTotal)}
+		vm.Rows = append(vm.Rows, row)
+		vm.Billed, vm.Owed, vm.Margin = vm.Billed.Add(row.Billed), vm.Owed.Add(row.Owed), vm.Margin.Add(row.Margin)
+	}
+	if vm.From.IsZero() {
+		vm.From, _ = time.Parse("2006-01", month)
+	}
+	vm.Months = monthOptions(ctx, now)
+	return render(c, http.StatusOK, partnerUsagePage(vm))
+}
+
+// monthOptions are this month and the eleven before, for a select.
+func monthOptions(ctx context.Context, now time.Time) []components.Option {
+	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	var out []components.Option
+	for i := range 12 {
+		m := first.AddDate(0, -i, 0)
+		out = append(out, components.Option{Value: m.Format("2006-01"), Label: i18n.Month(ctx, m)})
+	}
+	return out
 }
