@@ -236,6 +236,7 @@ func New(cfg Config) *echo.Echo {
 	con.GET("/pricing", h.Pricing, s.consoleCan(tokens.OpOrgRead, noZone))
 	con.GET("/widgets/catalogue", h.ConsoleWidgetCatalogue, s.consoleCan(tokens.OpOrgRead, noZone))
 	con.GET("/invoices", h.ConsoleInvoices, s.consoleCan(tokens.OpBillingRead, noZone))
+	con.GET("/invoices/:invoice", h.ConsoleInvoice, s.consoleCan(tokens.OpBillingRead, noZone))
 	con.GET("/usage", h.ConsoleUsage, s.consoleCan(tokens.OpBillingRead, noZone))
 	con.GET("/usage.csv", h.ConsoleUsageCSV, s.consoleCan(tokens.OpBillingRead, noZone))
 	memberWrite := s.consoleCan(tokens.OpMemberWrite, noZone)

@@ -44,6 +44,23 @@ func TestUsagePage(t *testing.T) {
 	_, invoices := owner.do(http.MethodGet, "/console/invoices", nil)
 	invoiced := amountOf(t, regexpFind(t, invoices, `data-testid="invoice-total">([^<]+)<`))
 
+	// The invoice's own page: its lines add up to its total.
+	detail := regexpFind(t, invoices, `href="(/console/invoices/[^"]+)" data-testid="invoice-detail"`)
+	_, one := owner.do(http.MethodGet, detail, nil)
+	var lines decimal.Decimal
+	for _, m := range regexp.MustCompile(`data-testid="invoice-line-amount">([^<]+)<`).FindAllStringSubmatch(one, -1) {
+		lines = lines.Add(amountOf(t, m[1]))
+	}
+	if got := amountOf(t, regexpFind(t, one, `data-testid="invoice-detail-total">([^<]+)<`)); !got.Equal(invoiced) || !lines.Equal(invoiced) ||
+		!strings.Contains(one, ">storefront <") || !strings.Contains(one, "0.053333 €") {
+		t.Fatalf("the invoice's page: total %s, lines %s, invoiced %s\n%s", got, lines, invoiced, one)
+	}
+	globex := a.client(t, "globex.localhost")
+	globex.signIn("dev@globex.example")
+	if res, _ := globex.do(http.MethodGet, detail, nil); res.StatusCode != http.StatusNotFound {
+		t.Errorf("another partner's customer opened the invoice: %d", res.StatusCode)
+	}
+
 	_, page := owner.do(http.MethodGet, "/console/usage?month="+period, nil)
 	total := amountOf(t, regexpFind(t, page, `data-testid="usage-total">([^<]+)<`))
 	if !total.Equal(invoiced) || !total.IsPositive() {

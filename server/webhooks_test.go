@@ -48,7 +48,7 @@ func TestStripeWebhook(t *testing.T) {
 	event := func(id, typ, status string) []byte {
 		b, _ := json.Marshal(map[string]any{"id": id, "object": "event", "type": typ, "api_version": "2023-10-16", "created": now.Unix(),
 			"data": map[string]any{"object": map[string]any{"id": "in_1Webhook", "object": "invoice", "status": status,
-				"hosted_invoice_url": "https://invoice.stripe.com/i/acct_1/test_x"}}})
+				"hosted_invoice_url": "https://invoice.stripe.com/i/acct_1/test_x", "invoice_pdf": "https://pay.stripe.com/invoice/acct_1/test_x/pdf"}}})
 		return b
 	}
 	deliver := func(host, slug string, payload []byte, key string) (int, map[string]any) {
@@ -106,9 +106,13 @@ func TestStripeWebhook(t *testing.T) {
 	if s, _ := status(); s != "paid" {
 		t.Fatalf("refused events changed the invoice to %q", s)
 	}
-	// The console shows it paid.
+	// The console shows it paid, with Stripe's page and PDF.
 	owner := a.client(t, "acme.localhost")
 	owner.signIn("dev@acme.example")
+	if _, page := owner.do(http.MethodGet, "/console/invoices/inv_webhook", nil); !strings.Contains(page, `href="https://pay.stripe.com/invoice/acct_1/test_x/pdf"`) ||
+		!strings.Contains(page, `href="https://invoice.stripe.com/i/acct_1/test_x"`) {
+		t.Fatalf("the invoice's page lacks Stripe's page or PDF:\n%s", page)
+	}
 	if _, page := owner.do(http.MethodGet, "/console/invoices", nil); !strings.Contains(page, ">Paid<") ||
 		!strings.Contains(page, "https://invoice.stripe.com/i/acct_1/test_x") {
 		t.Fatalf("the console's invoices:\n%s", page)

@@ -197,3 +197,29 @@ func (h *Handler) ConsoleInvoices(c echo.Context) error {
 	vm.Invoices, vm.Page = pageOf(c, vm.Invoices)
 	return render(c, http.StatusOK, customerInvoicesPage(vm))
 }
+
+// ConsoleInvoice shows one of the customer's invoices with its lines and
+// Stripe's page and PDF; another customer's invoice does not exist here.
+func (h *Handler) ConsoleInvoice(c echo.Context) error {
+	ctx := c.Request().Context()
+	s, err := h.scopeOf(ctx)
+	if err != nil {
+		return err
+	}
+	invoices, err := h.cfg.Invoicing.CustomerInvoices(ctx, s.partner.ID, s.customer.ID)
+	if err != nil {
+		return err
+	}
+	for _, inv := range invoices {
+		if inv.ID != c.Param("invoice") || inv.State != invoicing.StateFinalized {
+			continue
+		}
+		names, err := h.resourceNames(ctx, s)
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusOK, customerInvoicePage(CustomerInvoiceVM{Chrome: h.chrome(c, i18n.T(ctx, "invoice.title")),
+			Invoice: inv, Names: names}))
+	}
+	return echo.ErrNotFound
+}

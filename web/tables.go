@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/shopspring/decimal"
@@ -254,7 +255,7 @@ func invoicesTable(ctx context.Context, rows []InvoiceRow, withCustomer bool, pa
 		}
 		cells = append(cells, text(inv.Period),
 			components.Cell{Content: components.Text(money(ctx, inv.Total.StringFixed(2), inv.Currency)), Class: "num", Attrs: testID("invoice-total")},
-			text(i18n.T(ctx, invoiceStatus(inv.Invoice))), components.Cell{Content: invoiceLink(inv.Invoice)})
+			text(i18n.T(ctx, invoiceStatus(inv.Invoice))), components.Cell{Content: invoiceLinks(inv.Invoice, !withCustomer)})
 		t.Rows = append(t.Rows, components.Row{Attrs: testID("invoice-row"), Cells: cells})
 	}
 	return t
@@ -347,4 +348,52 @@ func partnerUsageTable(ctx context.Context, vm PartnerUsageVM) components.DataTa
 		t.Rows = append(t.Rows, row(testID("partner-usage-total"), components.Text(i18n.T(ctx, "usage.total")), vm.Billed, vm.Owed, vm.Margin))
 	}
 	return t
+}
+
+// invoiceLinesTable lists an invoice's lines and its total.
+func invoiceLinesTable(ctx context.Context, vm CustomerInvoiceVM) components.DataTableProps {
+	inv := vm.Invoice
+	t := components.DataTableProps{TestID: "invoice-lines", Empty: i18n.T(ctx, "invoice.no_lines"), Columns: []components.Column{
+		col(ctx, "invoice.line"), col(ctx, "field.zone", "opt"), col(ctx, "invoice.quantity", "num opt"), col(ctx, "invoice.unit_price", "num opt"),
+		col(ctx, "usage.amount", "num")}}
+	for _, l := range inv.Lines {
+		name := vm.Names[l.ResourceID]
+		if name == "" {
+			name = l.ResourceID
+		}
+		what := l.SlugID
+		from, err1 := time.Parse(time.RFC3339, l.From)
+		to, err2 := time.Parse(time.RFC3339, l.To)
+		if err1 == nil && err2 == nil && to.After(from) {
+			what += ", " + i18n.Day(ctx, from) + " – " + i18n.Day(ctx, to.Add(-time.Second))
+		}
+		t.Rows = append(t.Rows, components.Row{Attrs: testID("invoice-line"), Cells: []components.Cell{
+			{Content: withNote(name, what)}, text(l.Zone, "opt"),
+			text(quantity(ctx, l.Quantity.String(), l.Unit), "num", "opt"),
+			text(money(ctx, l.UnitPrice.Round(6).String(), inv.Currency), "num", "opt"),
+			{Content: components.Text(money(ctx, l.Amount.StringFixed(2), inv.Currency)), Class: "num", Attrs: testID("invoice-line-amount")}}})
+	}
+	t.Rows = append(t.Rows, components.Row{Attrs: testID("invoice-lines-total"), Cells: []components.Cell{
+		text(i18n.T(ctx, "usage.total")), text("", "opt"), text("", "opt"), text("", "opt"),
+		{Content: components.Text(money(ctx, inv.Total.StringFixed(2), inv.Currency)), Class: "num", Attrs: testID("invoice-detail-total")}}})
+	return t
+}
+
+// invoiceMonth is an invoice's period as a month name.
+func invoiceMonth(ctx context.Context, period string) string {
+	t, err := time.Parse("2006-01", period)
+	if err != nil {
+		return period
+	}
+	return i18n.Month(ctx, t)
+}
+
+// quantity is a consumed quantity with its unit (hours, bytes), in the
+// reader's format.
+func quantity(ctx context.Context, q, unit string) string {
+	switch unit {
+	case "PT1H", "B":
+		return i18n.Number(ctx, q) + " " + i18n.T(ctx, "invoice.unit."+unit)
+	}
+	return i18n.Number(ctx, q) + " " + unit
 }

@@ -142,8 +142,8 @@ type Invoice struct {
 	Status           string
 	StripeCustomerID string
 	StripeInvoiceID  string
-	// HostedURL is Stripe's page of the finalized invoice.
-	HostedURL string
+	// HostedURL is Stripe's page of the finalized invoice, PDFURL its PDF.
+	HostedURL, PDFURL string
 	// Total is the sum of the rounded lines' amounts; ListTotal that of
 	// their list amounts.
 	Total     decimal.Decimal

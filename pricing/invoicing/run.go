@@ -443,11 +443,11 @@ func (s *Service) ensureFinalized(ctx context.Context, api *stripeAPI, r *record
 			return err
 		}
 	}
-	inv.State, inv.Status, inv.HostedURL = StateFinalized, string(got.Status), got.HostedInvoiceURL
+	inv.State, inv.Status, inv.HostedURL, inv.PDFURL = StateFinalized, string(got.Status), got.HostedInvoiceURL, got.InvoicePDF
 	now := s.clock()
 	return s.exec(ctx, "record invoice finalized "+inv.ID, `UPDATE invoices SET state = ?, stripe_status = ?,
-		hosted_url = ?, finalized_at = ?, updated_at = ? WHERE id = ?`,
-		inv.State, inv.Status, inv.HostedURL, now, now, inv.ID)
+		hosted_url = ?, pdf_url = ?, finalized_at = ?, updated_at = ? WHERE id = ?`,
+		inv.State, inv.Status, inv.HostedURL, inv.PDFURL, now, now, inv.ID)
 }
 
 // customerResult is what a run did with one customer.

@@ -28,11 +28,12 @@ type invoiceRow struct {
 	StripeRequestedAt   sql.NullTime    `db:"stripe_requested_at"`
 	FinalizeRequestedAt sql.NullTime    `db:"finalize_requested_at"`
 	HostedURL           string          `db:"hosted_url"`
+	PDFURL              string          `db:"pdf_url"`
 	CreatedAt           time.Time       `db:"created_at"`
 }
 
 const invoiceColumns = `id, partner_id, customer_id, period, currency, state, stripe_status, total, list_total,
-	stripe_customer_id, stripe_invoice_id, stripe_requested_at, finalize_requested_at, hosted_url, created_at`
+	stripe_customer_id, stripe_invoice_id, stripe_requested_at, finalize_requested_at, hosted_url, pdf_url, created_at`
 
 // lineRow is an invoice_lines row.
 type lineRow struct {
@@ -75,7 +76,7 @@ func (r invoiceRow) invoice() Invoice {
 	return Invoice{
 		ID: r.ID, PartnerID: r.PartnerID, CustomerID: r.CustomerID, Period: r.Period, Currency: r.Currency,
 		State: r.State, Status: status, StripeCustomerID: r.StripeCustomerID, StripeInvoiceID: r.StripeInvoiceID.String,
-		HostedURL: r.HostedURL, Total: r.Total, ListTotal: r.ListTotal, CreatedAt: r.CreatedAt.UTC(),
+		HostedURL: r.HostedURL, PDFURL: r.PDFURL, Total: r.Total, ListTotal: r.ListTotal, CreatedAt: r.CreatedAt.UTC(),
 	}
 }
 

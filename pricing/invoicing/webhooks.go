@@ -67,13 +67,10 @@ func (s *Service) applyInvoiceEvent(ctx context.Context, tx *sqlx.Tx, partnerID 
 	if err != nil {
 		return nil // not one of the portal's invoices
 	}
-	query := `UPDATE invoices SET stripe_status = ?, updated_at = ? WHERE id = ?`
-	args := []any{string(inv.Status), s.clock(), id}
-	if inv.HostedInvoiceURL != "" {
-		query = `UPDATE invoices SET stripe_status = ?, updated_at = ?, hosted_url = ? WHERE id = ?`
-		args = []any{string(inv.Status), s.clock(), inv.HostedInvoiceURL, id}
-	}
-	if _, err := tx.ExecContext(ctx, tx.Rebind(query), args...); err != nil {
+	// The hosted page and the PDF are kept when an event leaves them out.
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE invoices SET stripe_status = ?, updated_at = ?,
+		hosted_url = CASE WHEN ? = '' THEN hosted_url ELSE ? END, pdf_url = CASE WHEN ? = '' THEN pdf_url ELSE ? END
+		WHERE id = ?`), string(inv.Status), s.clock(), inv.HostedInvoiceURL, inv.HostedInvoiceURL, inv.InvoicePDF, inv.InvoicePDF, id); err != nil {
 		return fmt.Errorf("invoicing: stripe event %s: %w", ev.ID, err)
 	}
 	out.Invoice, out.Status = id, string(inv.Status)
