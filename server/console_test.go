@@ -45,8 +45,10 @@ func TestConsoleApplicationActions(t *testing.T) {
 	if p := page(); !strings.Contains(p, "DATABASE_URL") || !strings.Contains(p, "postgres://db") || !strings.Contains(p, "The variable was saved") {
 		t.Fatalf("the variable is not shown after saving it")
 	}
-	if st, body := post(app+"/env", url.Values{"name": {"1BAD NAME"}, "value": {"x"}}); st != http.StatusBadRequest || !strings.Contains(body, "A variable name starts with") {
-		t.Fatalf("bad env name: got %d, want 400 with a message", st)
+	if st, body := post(app+"/env", url.Values{"name": {"1BAD NAME"}, "value": {"kept value"}}); st != http.StatusBadRequest ||
+		!regexp.MustCompile(`(?s)name="name" value="1BAD NAME".*A variable name starts with`).MatchString(body) ||
+		!strings.Contains(body, `name="value" value="kept value"`) || !strings.Contains(body, `data-testid="app-title"`) {
+		t.Fatalf("bad env name: got %d, want 400 on the application's page, the input kept and the message next to it\n%s", st, body)
 	}
 	if st, _ := post(app+"/env/delete", url.Values{"name": {"DATABASE_URL"}}); st != http.StatusSeeOther {
 		t.Fatalf("delete env: %d", st)

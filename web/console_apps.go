@@ -284,6 +284,16 @@ type AppVM struct {
 	Deployments []platform.Deployment
 	EnvName     string
 	Error       string
+	// EnvForm is the environment form as typed, with what is wrong with
+	// it, when it was refused.
+	EnvForm EnvForm
+}
+
+// EnvForm is the environment form as the user typed it.
+type EnvForm struct {
+	Name, Value string
+	// Field is the input at fault ("name" or "value"), Error what is wrong.
+	Field, Error string
 }
 
 // ShowApp renders an application with its actions, environment and deployments.
@@ -384,14 +394,31 @@ func (h *Handler) SetEnv(c echo.Context) error {
 	name := strings.TrimSpace(c.FormValue("name"))
 	value := c.FormValue("value")
 	if !envName(name) {
-		return NewUserError(http.StatusBadRequest, "env.error.name")
+		return h.envRefused(c, EnvForm{Name: name, Value: value, Field: "name", Error: "env.error.name"})
 	}
 	if len(value) > 64*1024 {
-		return NewUserError(http.StatusBadRequest, "env.error.value")
+		return h.envRefused(c, EnvForm{Name: name, Field: "value", Error: "env.error.value"})
 	}
 	return h.appAction(c, "env.set", "flash.env_saved", func(ctx context.Context, api *platform.Client, org, app string) error {
 		return api.SetEnv(ctx, org, app, name, value)
 	})
+}
+
+// envRefused shows the application's page again with the environment form
+// as typed and what is wrong with it, next to the field at fault.
+func (h *Handler) envRefused(c echo.Context, f EnvForm) error {
+	ctx := c.Request().Context()
+	s, err := h.scopeOf(ctx)
+	if err != nil {
+		return err
+	}
+	vm, err := h.appVM(c, s)
+	if err != nil {
+		return err
+	}
+	f.Error = i18n.T(ctx, f.Error)
+	vm.EnvForm = f
+	return render(c, http.StatusBadRequest, appPage(vm))
 }
 
 // DeleteEnv removes one environment variable.
