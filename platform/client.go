@@ -509,6 +509,12 @@ func (c *Client) AddVhost(ctx context.Context, org, app, fqdn string) error {
 	return c.call(ctx, "add domain", http.MethodPut, appSegs(org, app, "vhosts", fqdn), nil, nil, nil)
 }
 
+// RemoveVhost takes a domain name from an application
+// (DELETE …/applications/{app}/vhosts/{fqdn}).
+func (c *Client) RemoveVhost(ctx context.Context, org, app, fqdn string) error {
+	return c.call(ctx, "remove domain", http.MethodDelete, appSegs(org, app, "vhosts", fqdn), nil, nil, nil)
+}
+
 // StopApplication stops an application
 // (DELETE …/applications/{app}/instances).
 func (c *Client) StopApplication(ctx context.Context, org, app string) error {

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/grisaille/grisaille/tenants"
 )
 
 // firstApp returns the path of the first application on the dashboard.
@@ -234,4 +236,47 @@ func TestAppActionsByState(t *testing.T) {
 
 func regexpFindAll(s, pattern string) string {
 	return strings.Join(regexp.MustCompile(pattern).FindAllString(s, -1), "\n")
+}
+
+// TestAppDomains: a customer adds a domain to an application, reads the DNS
+// record to create, is refused a malformed name or one of the platform's
+// with the input kept, and removes it; a viewer cannot add one.
+func TestAppDomains(t *testing.T) {
+	a := newApp(t)
+	c := a.client(t, "acme.localhost")
+	c.signIn("dev@acme.example")
+	app := firstApp(t, c, "invoice-worker")
+	if _, page := c.do(http.MethodGet, app, nil); !strings.Contains(page, `href="`+app+`/domains"`) {
+		t.Fatal("the application's page has no link to its domains")
+	}
+	add := func(fqdn string) (int, string) {
+		res, body := c.do(http.MethodPost, app+"/domains", url.Values{"_csrf": {c.csrf(app + "/domains")}, "fqdn": {fqdn}})
+		return res.StatusCode, body
+	}
+	for _, bad := range []struct{ fqdn, msg string }{
+		{"not a domain", "Type a domain name"},
+		{"my-app.cleverapps.io", "cannot be used"},
+	} {
+		if st, body := add(bad.fqdn); st != http.StatusBadRequest || !strings.Contains(body, bad.msg) || !strings.Contains(body, `value="`+bad.fqdn+`"`) {
+			t.Errorf("%q: %d, want 400 with %q and the input kept", bad.fqdn, st, bad.msg)
+		}
+	}
+	if st, _ := add("WWW.Roadrunner.example."); st != http.StatusSeeOther {
+		t.Fatalf("add a domain: %d", st)
+	}
+	_, page := c.do(http.MethodGet, app+"/domains", nil)
+	if !strings.Contains(page, ">www.roadrunner.example<") || !strings.Contains(page, "The domain was added") {
+		t.Fatalf("the domains page after adding:\n%s", regexpFindAll(page, `(?s)<table[^>]*data-testid="app-domains".*?</table>`))
+	}
+	viewer := addMember(t, a, "looker@roadrunner.example", tenants.MemberViewer)
+	if res, _ := viewer.do(http.MethodPost, app+"/domains", url.Values{"_csrf": {viewer.csrf(app + "/domains")}, "fqdn": {"x.roadrunner.example"}}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("a viewer added a domain: %d", res.StatusCode)
+	}
+	res, _ := c.do(http.MethodPost, app+"/domains/remove", url.Values{"_csrf": {c.csrf(app + "/domains")}, "fqdn": {"www.roadrunner.example"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("remove: %d", res.StatusCode)
+	}
+	if _, page := c.do(http.MethodGet, app+"/domains", nil); strings.Contains(page, ">www.roadrunner.example<") {
+		t.Fatal("the domain is still listed after removing it")
+	}
 }

@@ -331,6 +331,12 @@ func (h *Handler) appVM(c echo.Context, s scope) (AppVM, error) {
 // appAction runs one state change on an application, records it in the
 // audit log and returns to the application's page.
 func (h *Handler) appAction(c echo.Context, action, flash string, do func(ctx context.Context, api *platform.Client, org, app string) error) error {
+	return h.appActionTo(c, action, flash, "", do)
+}
+
+// appActionTo is appAction returning to the application's page under
+// sub ("/domains"), "" for the application's own.
+func (h *Handler) appActionTo(c echo.Context, action, flash, sub string, do func(ctx context.Context, api *platform.Client, org, app string) error) error {
 	ctx := c.Request().Context()
 	s, err := h.scopeOf(ctx)
 	if err != nil {
@@ -343,7 +349,7 @@ func (h *Handler) appAction(c echo.Context, action, flash string, do func(ctx co
 		return err
 	}
 	setFlash(c, "ok", flash)
-	return c.Redirect(http.StatusSeeOther, "/console/apps/"+id)
+	return c.Redirect(http.StatusSeeOther, "/console/apps/"+id+sub)
 }
 
 // StartApp starts an application (a deployment is recorded).

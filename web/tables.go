@@ -397,3 +397,20 @@ func quantity(ctx context.Context, q, unit string) string {
 	}
 	return i18n.Number(ctx, q) + " " + unit
 }
+
+// appDomainsTable lists an application's domains, each with the DNS record
+// it needs and its remove button.
+func appDomainsTable(ctx context.Context, vm AppDomainsVM) components.DataTableProps {
+	t := components.DataTableProps{TestID: "app-domains", Empty: i18n.T(ctx, "domains.app.none"), Columns: []components.Column{
+		col(ctx, "field.domain"), col(ctx, "domains.app.record"), col(ctx, "account.session.action")}}
+	for _, v := range vm.App.Vhosts {
+		record := i18n.T(ctx, "domains.app.record_ask")
+		if vm.Edge != "" {
+			record = v.FQDN + ". CNAME " + vm.Edge + "."
+		}
+		t.Rows = append(t.Rows, components.Row{Attrs: testID("app-domain"), Cells: []components.Cell{
+			text(v.FQDN, "mono"), text(record, "mono", "small"),
+			{Content: postButton("/console/apps/"+vm.App.ID+"/domains/remove", vm.Chrome.CSRF, "fqdn", v.FQDN, i18n.T(ctx, "action.remove"), "remove-domain")}}})
+	}
+	return t
+}
