@@ -509,6 +509,24 @@ func (c *Client) AddVhost(ctx context.Context, org, app, fqdn string) error {
 	return c.call(ctx, "add domain", http.MethodPut, appSegs(org, app, "vhosts", fqdn), nil, nil, nil)
 }
 
+// FavouriteVhost returns an application's favourite domain name, "" when
+// it has none (GET …/applications/{app}/vhosts/favourite).
+func (c *Client) FavouriteVhost(ctx context.Context, org, app string) (string, error) {
+	var out Vhost
+	err := c.call(ctx, "favourite domain", http.MethodGet, appSegs(org, app, "vhosts", "favourite"), nil, nil, &out)
+	var pe *Error
+	if errors.As(err, &pe) && pe.ID == ErrorNoFavouriteVhost {
+		return "", nil
+	}
+	return out.FQDN, err
+}
+
+// SetFavouriteVhost makes one of an application's domain names its
+// favourite (PUT …/applications/{app}/vhosts/favourite).
+func (c *Client) SetFavouriteVhost(ctx context.Context, org, app, fqdn string) error {
+	return c.call(ctx, "set favourite domain", http.MethodPut, appSegs(org, app, "vhosts", "favourite"), nil, Vhost{FQDN: fqdn}, nil)
+}
+
 // RemoveVhost takes a domain name from an application
 // (DELETE …/applications/{app}/vhosts/{fqdn}).
 func (c *Client) RemoveVhost(ctx context.Context, org, app, fqdn string) error {

@@ -37,6 +37,10 @@ func (s *server) registerAPI(e *echo.Echo, a *api.API) {
 	g.GET(app+"/deployments/:deployment", a.Forward("", "v2", "organisations", ":org", "applications", ":app", "deployments", ":deployment"), can(tokens.OpAppRead, noZone))
 	g.GET(app+"/vhosts", a.Forward("", "v2", "organisations", ":org", "applications", ":app", "vhosts"), can(tokens.OpAppRead, noZone))
 	g.GET(app+"/vhosts/favourite", a.Forward("", "v2", "organisations", ":org", "applications", ":app", "vhosts", "favourite"), can(tokens.OpAppRead, noZone))
+	g.PUT(app+"/vhosts/favourite", a.Forward("domain.favourite", "v2", "organisations", ":org", "applications", ":app", "vhosts", "favourite"), can(tokens.OpAppWrite, noZone))
+	g.DELETE(app+"/vhosts/favourite", a.Forward("domain.favourite", "v2", "organisations", ":org", "applications", ":app", "vhosts", "favourite"), can(tokens.OpAppWrite, noZone))
+	g.PUT(app+"/vhosts/:fqdn", a.Forward("domain.add", "v2", "organisations", ":org", "applications", ":app", "vhosts", ":fqdn"), can(tokens.OpAppWrite, noZone))
+	g.DELETE(app+"/vhosts/:fqdn", a.Forward("domain.remove", "v2", "organisations", ":org", "applications", ":app", "vhosts", ":fqdn"), can(tokens.OpAppWrite, noZone))
 	g.GET("/v4/logs/organisations/:org/applications/:app/logs", a.Logs, can(tokens.OpAppRead, noZone))
 
 	g.GET(org+"/addons", a.Forward("", "v2", "organisations", ":org", "addons"), can(tokens.OpAddonRead, noZone))

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -268,6 +269,18 @@ func TestAppDomains(t *testing.T) {
 	if !strings.Contains(page, ">www.roadrunner.example<") || !strings.Contains(page, "The domain was added") {
 		t.Fatalf("the domains page after adding:\n%s", regexpFindAll(page, `(?s)<table[^>]*data-testid="app-domains".*?</table>`))
 	}
+	// The added name becomes the primary one.
+	if res, _ := c.do(http.MethodPost, app+"/domains/primary", url.Values{"_csrf": {c.csrf(app + "/domains")}, "fqdn": {"www.roadrunner.example"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("make primary: %d", res.StatusCode)
+	}
+	if _, page := c.do(http.MethodGet, app+"/domains", nil); !regexp.MustCompile(`www\.roadrunner\.example <span class="badge ok" data-testid="primary-domain">Primary</span>`).MatchString(page) ||
+		strings.Contains(page, `name="fqdn" value="www.roadrunner.example"> <button class="btn small secondary" type="submit" data-testid="make-primary"`) {
+		t.Fatalf("the primary domain is not marked, or is still offered to become primary:\n%s", regexpFindAll(page, `(?s)<table[^>]*data-testid="app-domains".*?</table>`))
+	}
+	tok := a.allOpsToken(t, "acme", "dev@acme.example")
+	if s, obj, raw := a.api(t, "acme.localhost", "GET", "/v2/organisations/"+orgOf(t, a)+"/applications/"+strings.TrimPrefix(app, "/console/apps/")+"/vhosts/favourite", tok, nil); s != http.StatusOK || obj["fqdn"] != "www.roadrunner.example" {
+		t.Fatalf("the API's favourite domain: %d %s", s, raw)
+	}
 	viewer := addMember(t, a, "looker@roadrunner.example", tenants.MemberViewer)
 	if res, _ := viewer.do(http.MethodPost, app+"/domains", url.Values{"_csrf": {viewer.csrf(app + "/domains")}, "fqdn": {"x.roadrunner.example"}}); res.StatusCode != http.StatusForbidden {
 		t.Errorf("a viewer added a domain: %d", res.StatusCode)
@@ -279,4 +292,17 @@ func TestAppDomains(t *testing.T) {
 	if _, page := c.do(http.MethodGet, app+"/domains", nil); strings.Contains(page, ">www.roadrunner.example<") {
 		t.Fatal("the domain is still listed after removing it")
 	}
+}
+
+// orgOf is Roadrunner Labs' organisation.
+func orgOf(t *testing.T, a *app) string {
+	t.Helper()
+	ctx := context.Background()
+	acme, _ := a.store.PartnerBySlug(ctx, "acme")
+	dev, _ := a.store.UserByEmail(ctx, acme.ID, "dev@acme.example")
+	cust, err := a.store.Customer(ctx, acme.ID, dev.CustomerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cust.OrganisationID
 }

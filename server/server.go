@@ -229,6 +229,7 @@ func New(cfg Config) *echo.Echo {
 	con.GET("/apps/:app/domains", h.AppDomains, read)
 	con.POST("/apps/:app/domains", h.AddAppDomain, write)
 	con.POST("/apps/:app/domains/remove", h.RemoveAppDomain, write)
+	con.POST("/apps/:app/domains/primary", h.SetPrimaryAppDomain, write)
 	con.POST("/apps/:app/env", h.SetEnv, write)
 	con.POST("/apps/:app/env/delete", h.DeleteEnv, write)
 	addonRead, addonWrite := s.consoleCan(tokens.OpAddonRead, noZone), s.consoleCan(tokens.OpAddonWrite, noZone)

@@ -31,8 +31,8 @@ func code(t *testing.T, secret string, offset time.Duration) string {
 }
 
 // enrolTOTP sets up two-factor sign-in from the account page and returns
-// the secret and the recovery codes.
-func enrolTOTP(t *testing.T, c *client) (string, []string) {
+// the secret, the recovery codes and the code it used.
+func enrolTOTP(t *testing.T, c *client) (string, []string, string) {
 	t.Helper()
 	_, page := c.do(http.MethodGet, "/account/two-factor", nil)
 	m := totpSecret.FindStringSubmatch(page)
@@ -43,7 +43,8 @@ func enrolTOTP(t *testing.T, c *client) (string, []string) {
 	if res.StatusCode != http.StatusBadRequest || !strings.Contains(page, "This code is not right") || !strings.Contains(page, m[1]) {
 		t.Fatalf("a wrong first code: %d", res.StatusCode)
 	}
-	res, page = c.do(http.MethodPost, "/account/two-factor", url.Values{"_csrf": {c.csrf("/account/two-factor")}, "code": {code(t, m[1], 0)}})
+	used := code(t, m[1], 0)
+	res, page = c.do(http.MethodPost, "/account/two-factor", url.Values{"_csrf": {c.csrf("/account/two-factor")}, "code": {used}})
 	codes := recoveryCodes.FindAllStringSubmatch(page, -1)
 	if res.StatusCode != http.StatusOK || len(codes) != 10 || res.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("enrolment: %d, %d recovery codes\n%s", res.StatusCode, len(codes), page)
@@ -52,7 +53,7 @@ func enrolTOTP(t *testing.T, c *client) (string, []string) {
 	for _, c := range codes {
 		out = append(out, c[1])
 	}
-	return m[1], out
+	return m[1], out, used
 }
 
 // passwordStep signs in with the demo password and expects the second step.
@@ -81,7 +82,7 @@ func TestTwoFactor(t *testing.T) {
 	if _, page := me.do(http.MethodGet, "/account", nil); !strings.Contains(page, "Two-factor sign-in is off") {
 		t.Fatal("the account page does not say two-factor is off")
 	}
-	secret, codes := enrolTOTP(t, me)
+	secret, codes, used := enrolTOTP(t, me)
 	if _, page := me.do(http.MethodGet, "/account", nil); !strings.Contains(page, `data-testid="two-factor-on"`) ||
 		!strings.Contains(page, "10 recovery codes left") {
 		t.Fatal("the account page does not show two-factor on")
@@ -97,7 +98,7 @@ func TestTwoFactor(t *testing.T) {
 		t.Fatalf("the second step asks no code:\n%s", page)
 	}
 	// The code the enrolment used is refused: each code works once.
-	res, page := laptop.do(http.MethodPost, "/login/two-factor", url.Values{"_csrf": {laptop.csrf("/login/two-factor")}, "code": {code(t, secret, 0)}})
+	res, page := laptop.do(http.MethodPost, "/login/two-factor", url.Values{"_csrf": {laptop.csrf("/login/two-factor")}, "code": {used}})
 	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(page, "already used") {
 		t.Fatalf("a used code: %d", res.StatusCode)
 	}

@@ -20,6 +20,8 @@ type AppDomainsVM struct {
 	// Edge is the host a domain's CNAME record points to, "" when the
 	// partner gave none (the page then says to ask its support).
 	Edge string
+	// Favourite is the application's primary name, "" for none.
+	Favourite string
 	// Form is the name as typed when it was refused, with the message.
 	Form, Error string
 }
@@ -40,9 +42,13 @@ func (h *Handler) appDomainsPage(c echo.Context, status int, form, msg string) e
 	if err != nil {
 		return err
 	}
+	fav, err := s.api.FavouriteVhost(ctx, s.org(), app.ID)
+	if err != nil {
+		return err
+	}
 	app = face(ctx).Application(app)
 	vm := AppDomainsVM{Chrome: h.chrome(c, i18n.T(ctx, "domains.app.title", map[string]any{"Name": app.Name})), App: app,
-		Edge: h.cfg.AppEdgeHost, Form: form, Error: msg}
+		Edge: h.cfg.AppEdgeHost, Favourite: fav, Form: form, Error: msg}
 	return render(c, status, appDomainsPage(vm))
 }
 
@@ -73,6 +79,18 @@ func (h *Handler) RemoveAppDomain(c echo.Context) error {
 	}
 	return h.appActionTo(c, "domain.remove", "flash.app_domain_removed", "/domains", func(ctx context.Context, api *platform.Client, org, app string) error {
 		return api.RemoveVhost(ctx, org, app, fqdn)
+	})
+}
+
+// SetPrimaryAppDomain makes one of an application's domains its primary
+// (the platform's favourite): the one its links and the CLI show first.
+func (h *Handler) SetPrimaryAppDomain(c echo.Context) error {
+	fqdn := strings.ToLower(strings.TrimSpace(c.FormValue("fqdn")))
+	if !validDomain(fqdn) || face(c.Request().Context()).Platform.Hides(fqdn) {
+		return NewUserError(http.StatusBadRequest, "domains.app.error.invalid")
+	}
+	return h.appActionTo(c, "domain.favourite", "flash.app_domain_primary", "/domains", func(ctx context.Context, api *platform.Client, org, app string) error {
+		return api.SetFavouriteVhost(ctx, org, app, fqdn)
 	})
 }
 

@@ -408,9 +408,16 @@ func appDomainsTable(ctx context.Context, vm AppDomainsVM) components.DataTableP
 		if vm.Edge != "" {
 			record = v.FQDN + ". CNAME " + vm.Edge + "."
 		}
+		name := components.Cell{Content: components.Text(v.FQDN), Class: "mono"}
+		actions := []templ.Component{postButton("/console/apps/"+vm.App.ID+"/domains/remove", vm.Chrome.CSRF, "fqdn", v.FQDN, i18n.T(ctx, "action.remove"), "remove-domain")}
+		if v.FQDN == vm.Favourite {
+			name.Content = withBadge("", v.FQDN, i18n.T(ctx, "domains.app.primary"), "ok", "primary-domain")
+		} else {
+			actions = append([]templ.Component{postButton("/console/apps/"+vm.App.ID+"/domains/primary", vm.Chrome.CSRF, "fqdn", v.FQDN,
+				i18n.T(ctx, "domains.app.make_primary"), "make-primary")}, actions...)
+		}
 		t.Rows = append(t.Rows, components.Row{Attrs: testID("app-domain"), Cells: []components.Cell{
-			text(v.FQDN, "mono"), text(record, "mono", "small"),
-			{Content: postButton("/console/apps/"+vm.App.ID+"/domains/remove", vm.Chrome.CSRF, "fqdn", v.FQDN, i18n.T(ctx, "action.remove"), "remove-domain")}}})
+			name, text(record, "mono", "small"), {Content: inlineButtons(actions)}}})
 	}
 	return t
 }

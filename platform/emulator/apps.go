@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -184,6 +185,10 @@ func (e *Emulator) handleRemoveVhost(w http.ResponseWriter, r *http.Request, acc
 		writeError(w, http.StatusNotFound, "domain not found")
 		return
 	}
+	if _, err := e.db.ExecContext(r.Context(), e.q(`DELETE FROM app_favourite_vhosts WHERE app_id = ? AND fqdn = ?`), a.ID, fqdn); err != nil {
+		internalError(w, err)
+		return
+	}
 	writeSuccess(w, "The domain has been removed")
 }
 
@@ -206,14 +211,69 @@ func validFQDN(s string) bool {
 	return true
 }
 
-// handleFavouriteVhost answers 404, as the platform does for an application
-// whose favourite domain was never chosen: the emulator cannot choose one.
-// The official CLI then falls back to the list of domains.
+// handleFavouriteVhost answers the application's favourite domain name
+// {fqdn}; one never chosen (or since removed) answers 404 with the
+// platform's id 4021, which its CLI tests for.
 func (e *Emulator) handleFavouriteVhost(w http.ResponseWriter, r *http.Request, acc account) {
-	if _, ok := e.ownedApp(w, r, acc); ok {
-		// 4021 is the platform's id of this answer; its CLI tests for it.
-		writeJSON(w, http.StatusNotFound, platform.APIError{ID: platform.ErrorNoFavouriteVhost, Message: "no favourite domain for this application", Type: "error"})
+	a, ok := e.ownedApp(w, r, acc)
+	if !ok {
+		return
 	}
+	var fqdn string
+	err := e.db.GetContext(r.Context(), &fqdn, e.q(`SELECT fqdn FROM app_favourite_vhosts WHERE app_id = ?`), a.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		writeJSON(w, http.StatusNotFound, platform.APIError{ID: platform.ErrorNoFavouriteVhost, Message: "no favourite domain for this application", Type: "error"})
+		return
+	}
+	if err != nil {
+		internalError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, platform.Vhost{FQDN: fqdn})
+}
+
+// handleSetFavouriteVhost makes one of the application's names its
+// favourite, from the {fqdn} body, and answers it.
+func (e *Emulator) handleSetFavouriteVhost(w http.ResponseWriter, r *http.Request, acc account) {
+	a, ok := e.ownedApp(w, r, acc)
+	if !ok {
+		return
+	}
+	var in struct {
+		FQDN string `json:"fqdn"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	fqdn := strings.ToLower(strings.TrimSuffix(in.FQDN, "."))
+	added, err := e.addedVhosts(r.Context(), a.OrgID, a.ID)
+	if err != nil {
+		internalError(w, err)
+		return
+	}
+	if !slices.ContainsFunc(a.vhosts(added[a.ID]), func(v platform.Vhost) bool { return v.FQDN == fqdn }) {
+		writeError(w, http.StatusNotFound, "domain not found")
+		return
+	}
+	if _, err := e.db.ExecContext(r.Context(), e.q(`INSERT INTO app_favourite_vhosts (app_id, fqdn) VALUES (?, ?)
+		ON CONFLICT (app_id) DO UPDATE SET fqdn = excluded.fqdn`), a.ID, fqdn); err != nil {
+		internalError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, platform.Vhost{FQDN: fqdn})
+}
+
+// handleUnsetFavouriteVhost forgets the application's favourite name.
+func (e *Emulator) handleUnsetFavouriteVhost(w http.ResponseWriter, r *http.Request, acc account) {
+	a, ok := e.ownedApp(w, r, acc)
+	if !ok {
+		return
+	}
+	if _, err := e.db.ExecContext(r.Context(), e.q(`DELETE FROM app_favourite_vhosts WHERE app_id = ?`), a.ID); err != nil {
+		internalError(w, err)
+		return
+	}
+	writeSuccess(w, "The favourite domain has been removed")
 }
 
 // app loads application id of organisation org.

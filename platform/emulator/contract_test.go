@@ -581,6 +581,18 @@ func TestCleverToolsContract(t *testing.T) {
 		if none["id"] != float64(4021) || none["type"] != "error" {
 			t.Errorf("no favourite vhost: got %v, want {id: 4021, type: error}", none)
 		}
+		// A favourite is one of the application's names, until removed.
+		var ok map[string]any
+		e.rawJSON(t, "PUT", base+"/vhosts/shop.example.com", oauth(tokenA), nil, 200, &ok)
+		e.wantErrorBody(t, "PUT", base+"/vhosts/favourite", oauth(tokenA), map[string]any{"fqdn": "other.example.com"}, 404)
+		var fav map[string]any
+		e.rawJSON(t, "PUT", base+"/vhosts/favourite", oauth(tokenA), map[string]any{"fqdn": "shop.example.com"}, 200, &fav)
+		e.rawJSON(t, "GET", base+"/vhosts/favourite", oauth(tokenA), nil, 200, &fav)
+		if fav["fqdn"] != "shop.example.com" {
+			t.Errorf("got favourite %v, want shop.example.com", fav)
+		}
+		e.rawJSON(t, "DELETE", base+"/vhosts/shop.example.com", oauth(tokenA), nil, 200, &ok)
+		e.rawJSON(t, "GET", base+"/vhosts/favourite", oauth(tokenA), nil, 404, &none)
 		e.wantErrorBody(t, "GET", base+"/vhosts", oauth(tokenB), nil, 404)
 	})
 }

@@ -194,6 +194,8 @@ func (e *Emulator) Handler() http.Handler {
 	auth("GET /v2/organisations/{o}/applications/{a}/deployments/{d}", e.handleDeployment)
 	auth("GET /v2/organisations/{o}/applications/{a}/vhosts", e.handleVhosts)
 	auth("GET /v2/organisations/{o}/applications/{a}/vhosts/favourite", e.handleFavouriteVhost)
+	auth("PUT /v2/organisations/{o}/applications/{a}/vhosts/favourite", e.handleSetFavouriteVhost)
+	auth("DELETE /v2/organisations/{o}/applications/{a}/vhosts/favourite", e.handleUnsetFavouriteVhost)
 	auth("PUT /v2/organisations/{o}/applications/{a}/vhosts/{fqdn}", e.handleAddVhost)
 	auth("DELETE /v2/organisations/{o}/applications/{a}/vhosts/{fqdn}", e.handleRemoveVhost)
 	auth("GET /v4/logs/organisations/{o}/applications/{a}/logs", e.handleAppLogs)
