@@ -207,16 +207,8 @@ type UsageVM struct {
 // and, for this month, a forecast.
 func (h *Handler) ConsoleUsage(c echo.Context) error {
 	ctx := c.Request().Context()
-	s, err := h.scopeOf(ctx)
-	if err != nil {
-		return err
-	}
 	now := time.Now().UTC()
-	month, err := usageMonth(c, now)
-	if err != nil {
-		return err
-	}
-	u, err := h.usageOf(ctx, s, month, now)
+	u, err := h.customerUsage(c, now)
 	if err != nil {
 		return err
 	}
@@ -224,22 +216,28 @@ func (h *Handler) ConsoleUsage(c echo.Context) error {
 	return render(c, http.StatusOK, usagePage(vm))
 }
 
-// ConsoleUsageCSV exports the month's cost per day and resource as CSV.
-func (h *Handler) ConsoleUsageCSV(c echo.Context) error {
+// customerUsage is the signed-in customer's usage of the month the request
+// asks for.
+func (h *Handler) customerUsage(c echo.Context, now time.Time) (Usage, error) {
 	ctx := c.Request().Context()
 	s, err := h.scopeOf(ctx)
 	if err != nil {
-		return err
+		return Usage{}, err
 	}
-	now := time.Now().UTC()
 	month, err := usageMonth(c, now)
 	if err != nil {
-		return err
+		return Usage{}, err
 	}
-	u, err := h.usageOf(ctx, s, month, now)
+	return h.usageOf(ctx, s, month, now)
+}
+
+// ConsoleUsageCSV exports the month's cost per day and resource as CSV.
+func (h *Handler) ConsoleUsageCSV(c echo.Context) error {
+	u, err := h.customerUsage(c, time.Now().UTC())
 	if err != nil {
 		return err
 	}
+	month := u.Month
 	res := c.Response()
 	res.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	res.Header().Set(echo.HeaderContentDisposition, `attachment; filename="usage-`+month+`.csv"`)
