@@ -306,3 +306,50 @@ func orgOf(t *testing.T, a *app) string {
 	}
 	return cust.OrganisationID
 }
+
+// TestAppScaling: an application's scaling page offers its runtime's sizes
+// with the customer's prices and an estimate; a scaling that does not hold
+// together is refused next to its field with the input kept; a good one is
+// saved on the platform; a viewer cannot scale.
+func TestAppScaling(t *testing.T) {
+	a := newApp(t)
+	c := a.client(t, "acme.localhost")
+	c.signIn("dev@acme.example")
+	app := firstApp(t, c, "invoice-worker")
+	if _, page := c.do(http.MethodGet, app, nil); !strings.Contains(page, `href="`+app+`/scaling"`) {
+		t.Fatal("the application's page has no link to its scaling")
+	}
+	_, page := c.do(http.MethodGet, app+"/scaling", nil)
+	if !regexp.MustCompile(`<option value="M"[^>]*>M · [^<]*€`).MatchString(page) || !strings.Contains(page, `data-testid="scaling-estimate"`) {
+		t.Fatalf("the scaling page shows no sizes with prices, or no estimate:\n%s", regexpFindAll(page, `(?s)<form[^>]*data-testid="scaling-form".*?</form>`))
+	}
+	scale := func(kv ...string) (int, string) {
+		f := url.Values{"_csrf": {c.csrf(app + "/scaling")}}
+		for i := 0; i+1 < len(kv); i += 2 {
+			f.Set(kv[i], kv[i+1])
+		}
+		res, body := c.do(http.MethodPost, app+"/scaling", f)
+		return res.StatusCode, body
+	}
+	if st, body := scale("min_flavor", "L", "max_flavor", "S", "min_instances", "1", "max_instances", "2"); st != http.StatusBadRequest ||
+		!strings.Contains(body, "cannot be smaller than the smallest") || !regexp.MustCompile(`<option value="L" selected`).MatchString(body) {
+		t.Errorf("sizes the wrong way round: %d", st)
+	}
+	if st, body := scale("min_flavor", "S", "max_flavor", "M", "min_instances", "3", "max_instances", "2"); st != http.StatusBadRequest ||
+		!strings.Contains(body, "cannot be fewer than the fewest") || !strings.Contains(body, `name="min_instances" value="3"`) {
+		t.Errorf("instances the wrong way round: %d", st)
+	}
+	if st, _ := scale("min_flavor", "S", "max_flavor", "M", "min_instances", "2", "max_instances", "3"); st != http.StatusSeeOther {
+		t.Fatalf("scale: %d", st)
+	}
+	tok := a.allOpsToken(t, "acme", "dev@acme.example")
+	_, obj, raw := a.api(t, "acme.localhost", "GET", "/v2/organisations/"+orgOf(t, a)+"/applications/"+strings.TrimPrefix(app, "/console/apps/"), tok, nil)
+	inst, _ := obj["instance"].(map[string]any)
+	if inst["minInstances"] != float64(2) || inst["maxInstances"] != float64(3) || inst["maxFlavor"].(map[string]any)["name"] != "M" {
+		t.Fatalf("the platform's application after scaling: %s", raw)
+	}
+	viewer := addMember(t, a, "peek@roadrunner.example", tenants.MemberViewer)
+	if res, _ := viewer.do(http.MethodPost, app+"/scaling", url.Values{"_csrf": {viewer.csrf(app + "/scaling")}, "min_flavor": {"XS"}}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("a viewer scaled: %d", res.StatusCode)
+	}
+}

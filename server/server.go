@@ -226,6 +226,8 @@ func New(cfg Config) *echo.Echo {
 	con.POST("/apps/:app/stop", h.StopApp, deploy)
 	con.GET("/apps/:app/delete", h.ConfirmDeleteApp, read)
 	con.POST("/apps/:app/delete", h.DeleteApp, write)
+	con.GET("/apps/:app/scaling", h.AppScaling, read)
+	con.POST("/apps/:app/scaling", h.SaveScaling, write)
 	con.GET("/apps/:app/domains", h.AppDomains, read)
 	con.POST("/apps/:app/domains", h.AddAppDomain, write)
 	con.POST("/apps/:app/domains/remove", h.RemoveAppDomain, write)
