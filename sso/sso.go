@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -175,7 +176,7 @@ func (c *Client) Forget(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for k := range c.parties {
-		if len(k) > len(key) && k[:len(key)+1] == key+"\x00" {
+		if strings.HasPrefix(k, key+"\x00") {
 			delete(c.parties, k)
 		}
 	}

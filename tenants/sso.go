@@ -261,15 +261,20 @@ func (s *Store) SSOSignIn(ctx context.Context, p SSOProvider, id SSOIdentity) (U
 			}
 			return err
 		}
-		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO sso_identities (partner_id, issuer, subject, user_id, created_at)
-			VALUES (?, ?, ?, ?, ?)`), p.PartnerID, p.Issuer, id.Subject, nu.ID, nu.CreatedAt)
-		return err
+		return bindIdentityTx(ctx, tx, p, id.Subject, nu.User)
 	})
 	if migrations.IsUniqueViolation(err) {
 		// The same first sign-in twice at once: the other one bound it.
 		return s.SSOSignIn(ctx, p, id)
 	}
 	return nu.User, err == nil, err
+}
+
+// bindIdentityTx binds u to the provider's issuer and subject, inside tx.
+func bindIdentityTx(ctx context.Context, tx *sqlx.Tx, p SSOProvider, subject string, u User) error {
+	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO sso_identities (partner_id, issuer, subject, user_id, created_at)
+		VALUES (?, ?, ?, ?, ?)`), p.PartnerID, p.Issuer, subject, u.ID, u.CreatedAt)
+	return err
 }
 
 // customerActive refuses a user of a suspended customer.
@@ -324,8 +329,7 @@ func (s *Store) AcceptInvitationSSO(ctx context.Context, token string, p SSOProv
 		if err := s.acceptTx(ctx, tx, inv, token, nu); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO sso_identities (partner_id, issuer, subject, user_id, created_at)
-			VALUES (?, ?, ?, ?, ?)`), p.PartnerID, p.Issuer, id.Subject, nu.ID, nu.CreatedAt)
+		err := bindIdentityTx(ctx, tx, p, id.Subject, nu.User)
 		if migrations.IsUniqueViolation(err) {
 			return invalid("subject", MsgSSOBound)
 		}

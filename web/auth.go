@@ -66,9 +66,7 @@ func (h *Handler) Login(c echo.Context) error {
 		} else {
 			h.recordSignIn(c, tenants.User{Email: email}, audit.ActionSignInFailed, audit.OutcomeDenied, "locked, from "+c.RealIP())
 		}
-		wait := max(locked.Wait, time.Second)
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)))
-		return refuse(http.StatusTooManyRequests, lockedMessage(ctx, wait))
+		return refuse(http.StatusTooManyRequests, retryLocked(c, locked))
 	case errors.Is(err, tenants.ErrCustomerSuspended):
 		h.recordSignIn(c, tenants.User{Email: email}, audit.ActionSignInFailed, audit.OutcomeDenied, "customer suspended, from "+c.RealIP())
 		return refuse(http.StatusForbidden, i18n.T(ctx, tenants.MsgCustomerSuspended))
@@ -129,6 +127,14 @@ func destination(u tenants.User, next string) string {
 		return next
 	}
 	return homeOf(u)
+}
+
+// retryLocked answers a locked sign-in step: Retry-After, and the message
+// saying when to try again.
+func retryLocked(c echo.Context, locked *tenants.LockedError) string {
+	wait := max(locked.Wait, time.Second)
+	c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)))
+	return lockedMessage(c.Request().Context(), wait)
 }
 
 // lockedMessage tells when a locked sign-in may be tried again.

@@ -292,8 +292,7 @@ type AppVM struct {
 // EnvForm is the environment form as the user typed it.
 type EnvForm struct {
 	Name, Value string
-	// Field is the input at fault ("name" or "value"), Error what is wrong.
-	Field, Error string
+	FieldError
 }
 
 // ShowApp renders an application with its actions, environment and deployments.
@@ -400,10 +399,10 @@ func (h *Handler) SetEnv(c echo.Context) error {
 	name := strings.TrimSpace(c.FormValue("name"))
 	value := c.FormValue("value")
 	if !envName(name) {
-		return h.envRefused(c, EnvForm{Name: name, Value: value, Field: "name", Error: "env.error.name"})
+		return h.envRefused(c, EnvForm{Name: name, Value: value, FieldError: FieldError{Field: "name", Error: "env.error.name"}})
 	}
 	if len(value) > 64*1024 {
-		return h.envRefused(c, EnvForm{Name: name, Field: "value", Error: "env.error.value"})
+		return h.envRefused(c, EnvForm{Name: name, FieldError: FieldError{Field: "value", Error: "env.error.value"}})
 	}
 	return h.appAction(c, "env.set", "flash.env_saved", func(ctx context.Context, api *platform.Client, org, app string) error {
 		return api.SetEnv(ctx, org, app, name, value)

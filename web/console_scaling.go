@@ -22,9 +22,9 @@ type ScalingVM struct {
 	Flavors []Option
 	// Form is the scaling as shown: the application's, or as typed when
 	// refused (Field names the input at fault, Error what is wrong).
-	Form         ScalingForm
-	Field, Error string
-	Estimate     components.EstimatorProps
+	Form ScalingForm
+	FieldError
+	Estimate components.EstimatorProps
 }
 
 // ScalingForm is a scaling as typed.
@@ -48,7 +48,7 @@ func (h *Handler) scalingPage(c echo.Context, status int, form *ScalingForm, fie
 		return err
 	}
 	app = face(ctx).Application(app)
-	vm := ScalingVM{Chrome: h.chrome(c, i18n.T(ctx, "scaling.title", map[string]any{"Name": app.Name})), App: app, Field: field, Error: msg}
+	vm := ScalingVM{Chrome: h.chrome(c, i18n.T(ctx, "scaling.title", map[string]any{"Name": app.Name})), App: app, FieldError: FieldError{Field: field, Error: msg}}
 	vm.Chrome.Widgets = true
 	vm.Form = ScalingForm{MinFlavor: app.Instance.MinFlavor.Name, MaxFlavor: app.Instance.MaxFlavor.Name,
 		MinInstances: strconv.Itoa(app.Instance.MinInstances), MaxInstances: strconv.Itoa(app.Instance.MaxInstances)}
@@ -124,12 +124,4 @@ func (h *Handler) SaveScaling(c echo.Context) error {
 			MinInstances: &minI, MaxInstances: &maxI})
 		return err
 	})
-}
-
-// scalingError is the page's error when it is field's.
-func scalingError(vm ScalingVM, field string) string {
-	if vm.Field == field {
-		return vm.Error
-	}
-	return ""
 }

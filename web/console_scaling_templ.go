@@ -126,22 +126,22 @@ func scalingPage(vm ScalingVM) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = components.FormField(components.FieldProps{Kind: components.FieldSelect, Name: "min_flavor", Label: i18n.T(ctx, "scaling.min_flavor"),
-				Value: vm.Form.MinFlavor, Options: vm.Flavors, Error: scalingError(vm, "min_flavor")}).Render(ctx, templ_7745c5c3_Buffer)
+				Value: vm.Form.MinFlavor, Options: vm.Flavors, Error: vm.For("min_flavor")}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = components.FormField(components.FieldProps{Kind: components.FieldSelect, Name: "max_flavor", Label: i18n.T(ctx, "scaling.max_flavor"),
-				Hint: i18n.T(ctx, "scaling.flavor_hint"), Value: vm.Form.MaxFlavor, Options: vm.Flavors, Error: scalingError(vm, "max_flavor")}).Render(ctx, templ_7745c5c3_Buffer)
+				Hint: i18n.T(ctx, "scaling.flavor_hint"), Value: vm.Form.MaxFlavor, Options: vm.Flavors, Error: vm.For("max_flavor")}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = components.FormField(components.FieldProps{Kind: components.FieldNumber, Name: "min_instances", Label: i18n.T(ctx, "scaling.min_instances"),
-				Value: vm.Form.MinInstances, Required: true, Error: scalingError(vm, "min_instances"), Attrs: templ.Attributes{"min": "1", "max": "40"}}).Render(ctx, templ_7745c5c3_Buffer)
+				Value: vm.Form.MinInstances, Required: true, Error: vm.For("min_instances"), Attrs: templ.Attributes{"min": "1", "max": "40"}}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = components.FormField(components.FieldProps{Kind: components.FieldNumber, Name: "max_instances", Label: i18n.T(ctx, "scaling.max_instances"),
-				Hint: i18n.T(ctx, "scaling.instances_hint"), Value: vm.Form.MaxInstances, Required: true, Error: scalingError(vm, "max_instances"),
+				Hint: i18n.T(ctx, "scaling.instances_hint"), Value: vm.Form.MaxInstances, Required: true, Error: vm.For("max_instances"),
 				Attrs: templ.Attributes{"min": "1", "max": "40"}}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

@@ -285,3 +285,17 @@ func (h *Handler) partnerAPI(ctx context.Context, p tenants.Partner) (*platform.
 
 // isPlatformDown reports whether err means the platform could not be reached.
 func isPlatformDown(err error) bool { return errors.Is(err, platform.ErrUnavailable) }
+
+// FieldError is a refused form's error and the input it is about.
+type FieldError struct {
+	// Field is the input at fault, Error what is wrong with it.
+	Field, Error string
+}
+
+// For is the error when it is field's, "" else.
+func (e FieldError) For(field string) string {
+	if e.Field == field {
+		return e.Error
+	}
+	return ""
+}

@@ -261,40 +261,40 @@ func ssoSection(vm SecurityVM) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				templ_7745c5c3_Err = components.FormField(components.FieldProps{Kind: components.FieldText, Name: "name", Label: i18n.T(ctx, "sso.name"),
-					Hint: i18n.T(ctx, "sso.name_hint"), Value: vm.SSO.Form.Name, Required: true, Error: ssoFieldError(vm.SSO.Form, "name"),
+					Hint: i18n.T(ctx, "sso.name_hint"), Value: vm.SSO.Form.Name, Required: true, Error: vm.SSO.Form.For("name"),
 					Attrs: templ.Attributes{"maxlength": "60"}}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				templ_7745c5c3_Err = components.FormField(components.FieldProps{Kind: components.FieldSelect, Name: "customer", Label: i18n.T(ctx, "sso.for"),
-					Value: vm.SSO.Form.Customer, Options: vm.SSO.Customers, Error: ssoFieldError(vm.SSO.Form, "customer")}).Render(ctx, templ_7745c5c3_Buffer)
+					Value: vm.SSO.Form.Customer, Options: vm.SSO.Customers, Error: vm.SSO.Form.For("customer")}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				templ_7745c5c3_Err = components.FormField(components.FieldProps{Kind: components.FieldText, Name: "issuer", Label: i18n.T(ctx, "sso.issuer"),
-					Hint: i18n.T(ctx, "sso.issuer_hint"), Value: vm.SSO.Form.Issuer, Required: true, Error: ssoFieldError(vm.SSO.Form, "issuer"),
+					Hint: i18n.T(ctx, "sso.issuer_hint"), Value: vm.SSO.Form.Issuer, Required: true, Error: vm.SSO.Form.For("issuer"),
 					Attrs: templ.Attributes{"inputmode": "url", "spellcheck": "false"}}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				templ_7745c5c3_Err = components.FormField(components.FieldProps{Kind: components.FieldText, Name: "client_id", Label: i18n.T(ctx, "sso.client_id"),
-					Value: vm.SSO.Form.ClientID, Required: true, Error: ssoFieldError(vm.SSO.Form, "client_id"), Attrs: templ.Attributes{"spellcheck": "false"}}).Render(ctx, templ_7745c5c3_Buffer)
+					Value: vm.SSO.Form.ClientID, Required: true, Error: vm.SSO.Form.For("client_id"), Attrs: templ.Attributes{"spellcheck": "false"}}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				templ_7745c5c3_Err = components.FormField(components.FieldProps{Kind: components.FieldPassword, Name: "client_secret", Label: i18n.T(ctx, "sso.client_secret"),
-					Hint: i18n.T(ctx, "sso.client_secret_hint"), Required: true, Error: ssoFieldError(vm.SSO.Form, "client_secret"),
+					Hint: i18n.T(ctx, "sso.client_secret_hint"), Required: true, Error: vm.SSO.Form.For("client_secret"),
 					Attrs: templ.Attributes{"autocomplete": "off"}}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				templ_7745c5c3_Err = components.FormField(components.FieldProps{Kind: components.FieldText, Name: "domains", Label: i18n.T(ctx, "sso.domains"),
-					Hint: i18n.T(ctx, "sso.domains_hint"), Value: vm.SSO.Form.Domains, Required: true, Error: ssoFieldError(vm.SSO.Form, "domains")}).Render(ctx, templ_7745c5c3_Buffer)
+					Hint: i18n.T(ctx, "sso.domains_hint"), Value: vm.SSO.Form.Domains, Required: true, Error: vm.SSO.Form.For("domains")}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				templ_7745c5c3_Err = components.FormField(components.FieldProps{Kind: components.FieldSelect, Name: "role", Label: i18n.T(ctx, "sso.role"),
-					Hint: i18n.T(ctx, "sso.role_hint"), Value: vm.SSO.Form.Role, Options: vm.SSO.Roles, Error: ssoFieldError(vm.SSO.Form, "role")}).Render(ctx, templ_7745c5c3_Buffer)
+					Hint: i18n.T(ctx, "sso.role_hint"), Value: vm.SSO.Form.Role, Options: vm.SSO.Roles, Error: vm.SSO.Form.For("role")}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -223,8 +223,7 @@ type SSOSection struct {
 // SSOForm is a new provider as typed (its secret is not typed back).
 type SSOForm struct {
 	Name, Customer, Issuer, ClientID, Domains, Role string
-	Error                                           string
-	Field                                           string
+	FieldError
 }
 
 func (h *Handler) ssoSection(c echo.Context, f SSOForm) (SSOSection, error) {
@@ -351,14 +350,6 @@ func ssoStartURL(id, next string) string {
 		u += "?next=" + url.QueryEscape(next)
 	}
 	return u
-}
-
-// ssoFieldError is the form's error when it is field's.
-func ssoFieldError(f SSOForm, field string) string {
-	if f.Field == field {
-		return f.Error
-	}
-	return ""
 }
 
 // ssoInviteURL starts accepting an invitation through a provider.

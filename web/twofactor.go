@@ -6,7 +6,6 @@ import (
 	"errors"
 	"image/png"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -164,8 +163,8 @@ func (h *Handler) PassChallenge(c echo.Context) error {
 	if err == nil {
 		ch, err = h.cfg.Tenants.PassChallenge(ctx, p.ID, token, c.FormValue("code"), c.RealIP())
 	}
-	if err := h.challengeRefused(c, ch, err); err != errPassed {
-		return err
+	if err != nil {
+		return h.challengeRefused(c, ch, err)
 	}
 	clearChallengeCookie(c)
 	h.recordSignIn(c, ch.User, audit.ActionSignIn, audit.OutcomeOK, "two-factor, from "+c.RealIP())
@@ -182,11 +181,11 @@ func (h *Handler) EnrolChallenge(c echo.Context) error {
 	if err == nil {
 		ch, codes, err = h.cfg.Tenants.EnrolChallenge(ctx, p.ID, token, c.FormValue("code"), c.RealIP())
 	}
-	if err := h.challengeRefused(c, ch, err); err != errPassed {
-		return err
+	if err != nil {
+		return h.challengeRefused(c, ch, err)
 	}
 	clearChallengeCookie(c)
-	h.auditAs(c, ch.User, audit.ActionTwoFactorOn, "")
+	h.recordSignIn(c, ch.User, audit.ActionTwoFactorOn, audit.OutcomeOK, "")
 	h.recordSignIn(c, ch.User, audit.ActionSignIn, audit.OutcomeOK, "two-factor enrolled, from "+c.RealIP())
 	if err := h.openSession(c, p, ch.User); err != nil {
 		return err
@@ -194,19 +193,14 @@ func (h *Handler) EnrolChallenge(c echo.Context) error {
 	return h.recoveryCodesPage(c, codes, destination(ch.User, ch.Next))
 }
 
-// errPassed is challengeRefused's answer to a challenge passed.
-var errPassed = errors.New("passed")
-
 // challengeRefused answers a refused second step: back to the password
 // when the challenge is gone, a wait when locked, the form again with what
-// is wrong; errPassed when err is nil.
+// is wrong.
 func (h *Handler) challengeRefused(c echo.Context, ch tenants.Challenge, err error) error {
 	ctx := c.Request().Context()
 	var locked *tenants.LockedError
 	var verr *tenants.ValidationError
 	switch {
-	case err == nil:
-		return errPassed
 	case errors.Is(err, tenants.ErrChallengeGone):
 		h.recordSignIn(c, ch.User, audit.ActionTwoFactorFailed, audit.OutcomeDenied, "challenge ended, from "+c.RealIP())
 		return h.challengeGone(c)
@@ -215,9 +209,7 @@ func (h *Handler) challengeRefused(c echo.Context, ch tenants.Challenge, err err
 			h.recordSignIn(c, ch.User, audit.ActionSignInLocked, audit.OutcomeDenied,
 				"second step "+locked.Kind+" locked until "+locked.Until.Format(time.RFC3339)+", from "+c.RealIP())
 		}
-		wait := max(locked.Wait, time.Second)
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)))
-		return h.challengePage(c, http.StatusTooManyRequests, ch, lockedMessage(ctx, wait))
+		return h.challengePage(c, http.StatusTooManyRequests, ch, retryLocked(c, locked))
 	case errors.As(err, &verr):
 		h.recordSignIn(c, ch.User, audit.ActionTwoFactorFailed, audit.OutcomeDenied, c.RealIP())
 		return h.challengePage(c, http.StatusUnauthorized, ch, i18n.T(ctx, verr.MessageID))
@@ -308,9 +300,4 @@ func (h *Handler) twoFactorRefused(c echo.Context, err error) error {
 	}
 	p, _ := tenants.PartnerFrom(ctx)
 	return h.accountView(c, http.StatusBadRequest, AccountVM{TwoFactorError: i18n.T(ctx, verr.MessageID, map[string]any{"Brand": p.Brand.Name})})
-}
-
-// auditAs records an action of u, before u has a session.
-func (h *Handler) auditAs(c echo.Context, u tenants.User, action, detail string) {
-	h.recordSignIn(c, u, action, audit.OutcomeOK, detail)
 }

@@ -58,27 +58,9 @@ func ProblemOf(errs []error) string {
 // invoice whose draft was asked for stays, for the next run to finish
 // without billing twice.
 func (s *Service) dropUnissued(ctx context.Context, invoiceID string) {
-	ctx = context.WithoutCancel(ctx)
-	err := func() error {
-		tx, err := s.db.BeginTxx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		defer func() { _ = tx.Rollback() }()
-		res, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM invoices WHERE id = ? AND state = ? AND stripe_requested_at IS NULL
-			AND stripe_invoice_id IS NULL`), invoiceID, StatePending)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM invoice_lines WHERE invoice_id = ?`), invoiceID); err != nil {
-			return err
-		}
-		return tx.Commit()
-	}()
-	if err != nil {
+	// Its lines go with it (ON DELETE CASCADE).
+	if err := s.exec(context.WithoutCancel(ctx), "drop unissued invoice "+invoiceID, `DELETE FROM invoices WHERE id = ? AND state = ?
+		AND stripe_requested_at IS NULL AND stripe_invoice_id IS NULL`, invoiceID, StatePending); err != nil {
 		s.log.Error("invoicing: drop unissued invoice", "invoice", invoiceID, "err", err)
 	}
 }
