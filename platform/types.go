@@ -213,6 +213,10 @@ type ApplicationUpdate struct {
 	MaxInstances *int    `json:"maxInstances,omitempty"`
 	MinFlavor    *string `json:"minFlavor,omitempty"`
 	MaxFlavor    *string `json:"maxFlavor,omitempty"`
+	// BuildFlavor and SeparateBuild set the size builds run on, apart
+	// from the instances when SeparateBuild is true.
+	BuildFlavor   *string `json:"buildFlavor,omitempty"`
+	SeparateBuild *bool   `json:"separateBuild,omitempty"`
 }
 
 // AppInstance is an application's runtime and scaling.
@@ -224,6 +228,8 @@ type AppInstance struct {
 	MaxInstances int     `json:"maxInstances"`
 	MinFlavor    Flavor  `json:"minFlavor"`
 	MaxFlavor    Flavor  `json:"maxFlavor"`
+	// Lifetime is REGULAR for an application (TASK for a task).
+	Lifetime string `json:"lifetime"`
 }
 
 // AppDeployment says how code reaches an application.
@@ -253,6 +259,47 @@ type Application struct {
 	Env          []EnvVar      `json:"env"`
 	Tags         []string      `json:"tags"`
 	CreationDate int64         `json:"creationDate"`
+	// CommitID is the commit last deployed, "" before the first push.
+	CommitID      string `json:"commitId,omitempty"`
+	BuildFlavor   Flavor `json:"buildFlavor"`
+	SeparateBuild bool   `json:"separateBuild"`
+}
+
+// Instance states, as GET …/applications/{a}/instances answers them.
+const (
+	InstanceUp        = "UP"
+	InstanceDeploying = "DEPLOYING"
+)
+
+// AppInstanceRun is one running instance of an application.
+type AppInstanceRun struct {
+	ID             string `json:"id"`
+	AppID          string `json:"appId"`
+	IP             string `json:"ip"`
+	AppPort        int    `json:"appPort"`
+	State          string `json:"state"`
+	Flavor         Flavor `json:"flavor"`
+	Commit         string `json:"commit"`
+	DeployNumber   int64  `json:"deployNumber"`
+	DeployID       string `json:"deployId"`
+	InstanceNumber int    `json:"instanceNumber"`
+	DisplayName    string `json:"displayName"`
+	CreationDate   int64  `json:"creationDate"`
+}
+
+// AddonEnv is the environment one linked add-on gives an application.
+type AddonEnv struct {
+	AddonID   string   `json:"addon_id"`
+	AddonName string   `json:"addon_name"`
+	Env       []EnvVar `json:"env"`
+}
+
+// DependencyEnv is the exposed environment of one application another
+// depends on.
+type DependencyEnv struct {
+	AppID   string   `json:"app_id"`
+	AppName string   `json:"app_name"`
+	Env     []EnvVar `json:"env"`
 }
 
 // EnvVar is one environment variable of an application.

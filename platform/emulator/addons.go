@@ -27,9 +27,10 @@ type addonRow struct {
 	Region     string `db:"region"`
 	Options    string `db:"options"`
 	CreatedAt  int64  `db:"created_at"`
+	Env        string `db:"env"`
 }
 
-const addonColumns = `id, real_id, org_id, name, provider_id, plan_id, region, options, created_at`
+const addonColumns = `id, real_id, org_id, name, provider_id, plan_id, region, options, created_at, env`
 
 // addonAPI renders an add-on as the API answers it.
 func (e *Emulator) addonAPI(a addonRow) platform.Addon {
@@ -101,9 +102,12 @@ func (e *Emulator) newAddon(org string, in platform.AddonCreate) (addonRow, plat
 	}
 	optJSON, _ := json.Marshal(opts)
 	prefix := strings.ReplaceAll(strings.TrimSuffix(p.ID, "-addon"), "-", "_")
+	realID := prefix + "_" + uuid.NewString()
+	env, _ := json.Marshal(addonEnvOf(p.ID, realID))
 	return addonRow{
-		ID: "addon_" + uuid.NewString(), RealID: prefix + "_" + uuid.NewString(), OrgID: org, Name: in.Name,
+		ID: "addon_" + uuid.NewString(), RealID: realID, OrgID: org, Name: in.Name,
 		ProviderID: p.ID, PlanID: pl.ID, Region: in.Region, Options: string(optJSON), CreatedAt: e.nowMS(),
+		Env: string(env),
 	}, pl, nil
 }
 
@@ -143,7 +147,7 @@ func (e *Emulator) handleCreateAddon(w http.ResponseWriter, r *http.Request, acc
 	}
 	ctx := r.Context()
 	err = e.withTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.NamedExecContext(ctx, `INSERT INTO addons (`+addonColumns+`) VALUES (:id, :real_id, :org_id, :name, :provider_id, :plan_id, :region, :options, :created_at)`, a); err != nil {
+		if _, err := tx.NamedExecContext(ctx, `INSERT INTO addons (`+addonColumns+`) VALUES (:id, :real_id, :org_id, :name, :provider_id, :plan_id, :region, :options, :created_at, :env)`, a); err != nil {
 			return fmt.Errorf("emulator: create add-on: %w", err)
 		}
 		if pl.PriceID == "" {

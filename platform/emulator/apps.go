@@ -39,9 +39,10 @@ type appRow struct {
 	State           string `db:"state"`
 	UpAt            int64  `db:"up_at"`
 	CreatedAt       int64  `db:"created_at"`
+	CommitID        string `db:"commit_id"`
 }
 
-const appColumns = `id, org_id, name, description, zone, deploy_type, instance_type, instance_version, variant_id, min_instances, max_instances, min_flavor, max_flavor, build_flavor, separate_build, sticky_sessions, force_https, tags, state, up_at, created_at`
+const appColumns = `id, org_id, name, description, zone, deploy_type, instance_type, instance_version, variant_id, min_instances, max_instances, min_flavor, max_flavor, build_flavor, separate_build, sticky_sessions, force_https, tags, state, up_at, created_at, commit_id`
 
 // state is the application's state at time now: a start becomes effective
 // (WANTS_TO_BE_UP → SHOULD_BE_UP) once its deployment is done.
@@ -56,7 +57,7 @@ func (a appRow) state(now int64) string {
 // emulatorDomain is the domain of the emulated applications' hosts.
 const emulatorDomain = "paas.localhost"
 
-func (e *Emulator) appAPI(a appRow, env []platform.EnvVar, added []string) platform.Application {
+func (e *Emulator) appAPI(base string, a appRow, env []platform.EnvVar, added []string) platform.Application {
 	in := e.cat.instanceByVariantID(a.InstanceType, a.InstanceVersion, a.VariantID)
 	var tags []string
 	if json.Unmarshal([]byte(a.Tags), &tags) != nil || tags == nil {
@@ -75,15 +76,20 @@ func (e *Emulator) appAPI(a appRow, env []platform.EnvVar, added []string) platf
 			Type: a.InstanceType, Version: a.InstanceVersion, Variant: in.Variant,
 			MinInstances: a.MinInstances, MaxInstances: a.MaxInstances,
 			MinFlavor: flavorOf(in, a.MinFlavor), MaxFlavor: flavorOf(in, a.MaxFlavor),
+			Lifetime: "REGULAR",
 		},
 		Deployment: platform.AppDeployment{
-			Type: a.DeployType, URL: "git+ssh://git@" + push, HTTPURL: "https://" + push,
+			// Pushes over HTTP go to the emulator itself (see git.go).
+			Type: a.DeployType, URL: "git+ssh://git@" + push, HTTPURL: base + "/git/" + a.ID + ".git",
 		},
 		Vhosts:       a.vhosts(added),
 		State:        a.state(e.nowMS()),
 		Env:          env,
-		Tags:         tags,
-		CreationDate: a.CreatedAt,
+		Tags:          tags,
+		CreationDate:  a.CreatedAt,
+		CommitID:      a.CommitID,
+		BuildFlavor:   flavorOf(in, a.BuildFlavor),
+		SeparateBuild: a.SeparateBuild != 0,
 	}
 }
 
@@ -299,7 +305,7 @@ func (e *Emulator) env(ctx context.Context, appID string) ([]platform.EnvVar, er
 }
 
 // apps lists an organisation's applications, oldest first.
-func (e *Emulator) apps(ctx context.Context, org string) ([]platform.Application, error) {
+func (e *Emulator) apps(ctx context.Context, base, org string) ([]platform.Application, error) {
 	var rows []appRow
 	if err := e.db.SelectContext(ctx, &rows, e.q(`SELECT `+appColumns+` FROM applications WHERE org_id = ? ORDER BY created_at, id`), org); err != nil {
 		return nil, fmt.Errorf("emulator: list applications: %w", err)
@@ -323,7 +329,7 @@ func (e *Emulator) apps(ctx context.Context, org string) ([]platform.Application
 	}
 	out := make([]platform.Application, 0, len(rows))
 	for _, a := range rows {
-		out = append(out, e.appAPI(a, envs[a.ID], added[a.ID]))
+		out = append(out, e.appAPI(base, a, envs[a.ID], added[a.ID]))
 	}
 	return out, nil
 }
@@ -494,7 +500,7 @@ func (e *Emulator) handleListApps(w http.ResponseWriter, r *http.Request, acc ac
 	if !ok {
 		return
 	}
-	apps, err := e.apps(r.Context(), o.ID)
+	apps, err := e.apps(r.Context(), pushBase(r), o.ID)
 	if err != nil {
 		internalError(w, err)
 		return
@@ -503,7 +509,8 @@ func (e *Emulator) handleListApps(w http.ResponseWriter, r *http.Request, acc ac
 }
 
 // respondApp answers the application id of org.
-func (e *Emulator) respondApp(w http.ResponseWriter, ctx context.Context, org, id string) {
+func (e *Emulator) respondApp(w http.ResponseWriter, r *http.Request, org, id string) {
+	ctx := r.Context()
 	a, err := e.app(ctx, e.db, org, id)
 	if err != nil {
 		fail(w, err, "application")
@@ -519,12 +526,12 @@ func (e *Emulator) respondApp(w http.ResponseWriter, ctx context.Context, org, i
 		internalError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, e.appAPI(a, env, added[a.ID]))
+	writeJSON(w, http.StatusOK, e.appAPI(pushBase(r), a, env, added[a.ID]))
 }
 
 func (e *Emulator) handleGetApp(w http.ResponseWriter, r *http.Request, acc account) {
 	if a, ok := e.ownedApp(w, r, acc); ok {
-		e.respondApp(w, r.Context(), a.OrgID, a.ID)
+		e.respondApp(w, r, a.OrgID, a.ID)
 	}
 }
 
@@ -546,7 +553,7 @@ func (e *Emulator) handleCreateApp(w http.ResponseWriter, r *http.Request, acc a
 	}
 	ctx := r.Context()
 	err = e.withTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.NamedExecContext(ctx, `INSERT INTO applications (`+appColumns+`) VALUES (:id, :org_id, :name, :description, :zone, :deploy_type, :instance_type, :instance_version, :variant_id, :min_instances, :max_instances, :min_flavor, :max_flavor, :build_flavor, :separate_build, :sticky_sessions, :force_https, :tags, :state, :up_at, :created_at)`, a); err != nil {
+		if _, err := tx.NamedExecContext(ctx, `INSERT INTO applications (`+appColumns+`) VALUES (:id, :org_id, :name, :description, :zone, :deploy_type, :instance_type, :instance_version, :variant_id, :min_instances, :max_instances, :min_flavor, :max_flavor, :build_flavor, :separate_build, :sticky_sessions, :force_https, :tags, :state, :up_at, :created_at, :commit_id)`, a); err != nil {
 			return fmt.Errorf("emulator: create application: %w", err)
 		}
 		return e.putEnv(ctx, tx, a.ID, in.Env)
@@ -555,7 +562,7 @@ func (e *Emulator) handleCreateApp(w http.ResponseWriter, r *http.Request, acc a
 		internalError(w, err)
 		return
 	}
-	e.respondApp(w, ctx, o.ID, a.ID)
+	e.respondApp(w, r, o.ID, a.ID)
 }
 
 // handleUpdateApp changes the name, description and scaling fields set.
@@ -583,14 +590,22 @@ func (e *Emulator) handleUpdateApp(w http.ResponseWriter, r *http.Request, acc a
 	setIf(&a.MaxInstances, in.MaxInstances)
 	setIf(&a.MinFlavor, in.MinFlavor)
 	setIf(&a.MaxFlavor, in.MaxFlavor)
+	setIf(&a.BuildFlavor, in.BuildFlavor)
+	if in.SeparateBuild != nil {
+		a.SeparateBuild = boolInt(*in.SeparateBuild)
+	}
 	inst := e.cat.instanceByVariantID(a.InstanceType, a.InstanceVersion, a.VariantID)
 	if err := checkScaling(inst, a.MinInstances, a.MaxInstances, a.MinFlavor, a.MaxFlavor); err != nil {
 		writeErr(w, err, "application")
 		return
 	}
+	if _, ok := inst.Flavor(a.BuildFlavor); !ok {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("unknown buildFlavor %q", a.BuildFlavor))
+		return
+	}
 	ctx := r.Context()
 	err := e.withTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.NamedExecContext(ctx, `UPDATE applications SET name = :name, description = :description, min_instances = :min_instances, max_instances = :max_instances, min_flavor = :min_flavor, max_flavor = :max_flavor WHERE id = :id`, a); err != nil {
+		if _, err := tx.NamedExecContext(ctx, `UPDATE applications SET name = :name, description = :description, min_instances = :min_instances, max_instances = :max_instances, min_flavor = :min_flavor, max_flavor = :max_flavor, build_flavor = :build_flavor, separate_build = :separate_build WHERE id = :id`, a); err != nil {
 			return fmt.Errorf("emulator: update application: %w", err)
 		}
 		if before.MinFlavor == a.MinFlavor && before.MinInstances == a.MinInstances {
@@ -607,7 +622,7 @@ func (e *Emulator) handleUpdateApp(w http.ResponseWriter, r *http.Request, acc a
 		internalError(w, err)
 		return
 	}
-	e.respondApp(w, ctx, a.OrgID, a.ID)
+	e.respondApp(w, r, a.OrgID, a.ID)
 }
 
 func setIf[T any](dst *T, src *T) {
@@ -639,6 +654,7 @@ func (e *Emulator) handleDeleteApp(w http.ResponseWriter, r *http.Request, acc a
 		internalError(w, err)
 		return
 	}
+	e.git.remove(a.ID)
 	writeSuccess(w, "The application has been deleted")
 }
 
@@ -680,7 +696,7 @@ func (e *Emulator) handleReplaceEnv(w http.ResponseWriter, r *http.Request, acc 
 		internalError(w, err)
 		return
 	}
-	e.respondApp(w, ctx, a.OrgID, a.ID) // the platform answers the application
+	e.respondApp(w, r, a.OrgID, a.ID) // the platform answers the application
 }
 
 // handleSetEnv sets one variable from the {value} body.
@@ -712,7 +728,7 @@ func (e *Emulator) handleSetEnv(w http.ResponseWriter, r *http.Request, acc acco
 		internalError(w, err)
 		return
 	}
-	e.respondApp(w, ctx, a.OrgID, a.ID) // the platform answers the application
+	e.respondApp(w, r, a.OrgID, a.ID) // the platform answers the application
 }
 
 // handleDeleteEnv removes one variable; an absent one is a 404.
@@ -730,5 +746,5 @@ func (e *Emulator) handleDeleteEnv(w http.ResponseWriter, r *http.Request, acc a
 		writeError(w, http.StatusNotFound, "environment variable not found")
 		return
 	}
-	e.respondApp(w, r.Context(), a.OrgID, a.ID) // the platform answers the application
+	e.respondApp(w, r, a.OrgID, a.ID) // the platform answers the application
 }

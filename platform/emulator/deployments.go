@@ -112,37 +112,16 @@ func (e *Emulator) insertDeployment(ctx context.Context, tx *sqlx.Tx, d deployme
 	return nil
 }
 
-// handleStartApp starts or restarts an application: it records a WIP DEPLOY
-// deployment and sets the application WANTS_TO_BE_UP; both settle (OK,
-// SHOULD_BE_UP) one deploy delay later. It answers {deploymentId}.
+// handleStartApp starts or restarts an application (see deploy). It
+// answers {deploymentId}.
 func (e *Emulator) handleStartApp(w http.ResponseWriter, r *http.Request, acc account) {
 	a, ok := e.ownedApp(w, r, acc)
 	if !ok {
 		return
 	}
-	ctx := r.Context()
-	now := e.nowMS()
-	upAt := now + e.delay.Milliseconds()
-	d := deploymentRow{
-		UUID: uuid.NewString(), AppID: a.ID, Action: actionDeploy, CommitSHA: randomHex(20), Cause: "api",
-		State: platform.DeploymentWIP, CreatedAt: now, DoneAt: upAt,
-	}
-	err := e.withTx(ctx, func(tx *sqlx.Tx) error {
-		if err := e.insertDeployment(ctx, tx, d); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, e.q(`UPDATE applications SET state = ?, up_at = ? WHERE id = ?`), platform.StateWantsToBeUp, upAt, a.ID); err != nil {
-			return fmt.Errorf("emulator: start application: %w", err)
-		}
-		var open int
-		if err := tx.GetContext(ctx, &open, e.q(`SELECT COUNT(*) FROM usage_intervals WHERE resource_id = ? AND stopped_at IS NULL`), a.ID); err != nil {
-			return fmt.Errorf("emulator: start application: %w", err)
-		}
-		if open > 0 { // a restart: the application keeps running, and billed
-			return nil
-		}
-		return e.openUsage(ctx, tx, a, upAt)
-	})
+	// A restart redeploys the deployed commit, or the one asked for.
+	commit := cmpOr(r.URL.Query().Get("commit"), a.CommitID, randomHex(20))
+	d, err := e.deploy(r.Context(), a, commit, "api")
 	if err != nil {
 		internalError(w, err)
 		return

@@ -29,6 +29,8 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -55,6 +57,7 @@ type Emulator struct {
 	cat   *catalogue
 	now   func() time.Time
 	delay time.Duration
+	git   gitRepos
 }
 
 // Option configures an Emulator.
@@ -93,6 +96,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Emulator, error) {
 		return nil, fmt.Errorf("emulator: open: %w", err)
 	}
 	e := &Emulator{db: db, cat: cat, now: time.Now, delay: DefaultDeployDelay}
+	e.git.dir = strings.TrimSuffix(path, filepath.Ext(path)) + "-git"
 	for _, o := range opts {
 		o(e)
 	}
@@ -186,6 +190,17 @@ func (e *Emulator) Handler() http.Handler {
 	auth("DELETE /v2/organisations/{o}/applications/{a}", e.handleDeleteApp)
 	auth("POST /v2/organisations/{o}/applications/{a}/instances", e.handleStartApp)
 	auth("DELETE /v2/organisations/{o}/applications/{a}/instances", e.handleStopApp)
+	auth("GET /v2/organisations/{o}/applications/{a}/instances", e.handleAppInstances)
+	auth("GET /v2/organisations/{o}/applications/{a}/addons", e.handleLinkedAddons)
+	auth("POST /v2/organisations/{o}/applications/{a}/addons", e.handleLinkAddon)
+	auth("GET /v2/organisations/{o}/applications/{a}/addons/env", e.handleAddonsEnv)
+	auth("DELETE /v2/organisations/{o}/applications/{a}/addons/{id}", e.handleUnlinkAddon)
+	auth("GET /v2/organisations/{o}/applications/{a}/dependencies", e.handleDependencies)
+	auth("GET /v2/organisations/{o}/applications/{a}/dependencies/env", e.handleDependenciesEnv)
+	auth("PUT /v2/organisations/{o}/applications/{a}/dependencies/{dep}", e.handleAddDependency)
+	auth("DELETE /v2/organisations/{o}/applications/{a}/dependencies/{dep}", e.handleRemoveDependency)
+	auth("GET /v2/organisations/{o}/applications/{a}/exposed_env", e.handleGetExposedEnv)
+	auth("PUT /v2/organisations/{o}/applications/{a}/exposed_env", e.handleSetExposedEnv)
 	auth("GET /v2/organisations/{o}/applications/{a}/env", e.handleGetEnv)
 	auth("PUT /v2/organisations/{o}/applications/{a}/env", e.handleReplaceEnv)
 	auth("PUT /v2/organisations/{o}/applications/{a}/env/{name}", e.handleSetEnv)
@@ -204,8 +219,11 @@ func (e *Emulator) Handler() http.Handler {
 	auth("POST /v2/organisations/{o}/addons", e.handleCreateAddon)
 	auth("GET /v2/organisations/{o}/addons/{id}", e.handleGetAddon)
 	auth("DELETE /v2/organisations/{o}/addons/{id}", e.handleDeleteAddon)
+	auth("GET /v2/organisations/{o}/addons/{id}/env", e.handleAddonEnv)
 
 	auth("GET /v4/billing/organisations/{o}/consumptions", e.handleConsumptions)
+
+	mux.HandleFunc("/git/", e.handleGit)
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not found")

@@ -105,6 +105,12 @@ func (e *Emulator) deploymentLogs(ctx context.Context, a appRow, now int64) ([]a
 			line(d, "stop", d.CreatedAt, "Application stopped")
 		default:
 			line(d, "start", d.CreatedAt, fmt.Sprintf("Deployment %s of commit %s started (cause: %s)", d.UUID, d.CommitSHA, d.Cause))
+			if d.Cause == CausePush && d.State != platform.DeploymentCancelled {
+				// A pushed commit is fetched and built before it runs.
+				third := max(d.DoneAt-d.CreatedAt, 0) / 3
+				line(d, "fetch", d.CreatedAt+third, fmt.Sprintf("Fetching the pushed commit %s", d.CommitSHA))
+				line(d, "build", d.CreatedAt+2*third, "Build succeeded, starting the new instances")
+			}
 			if d.api(now).State == platform.DeploymentOK {
 				secs := max(d.DoneAt-d.CreatedAt, 0) / 1000
 				line(d, "done", d.DoneAt, fmt.Sprintf("Successfully deployed in 0 minutes and %d seconds", secs))

@@ -154,7 +154,7 @@ func (e *Emulator) handleSummary(w http.ResponseWriter, r *http.Request, acc acc
 		Organisations: []orgSummary{},
 	}
 	for _, o := range orgs {
-		apps, err := e.apps(ctx, o.ID)
+		apps, err := e.apps(ctx, pushBase(r), o.ID)
 		if err != nil {
 			internalError(w, err)
 			return
