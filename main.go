@@ -340,7 +340,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	metrics := server.NewMetrics()
 	metrics.ObserveDB(db.DB, "grisaille")
-	api, err := platform.NewClient(platform.Config{BaseURL: baseURL, Logger: log, Observe: metrics.ObservePlatform})
+	// Applications' git remotes are under the platform's own domains.
+	api, err := platform.NewClient(platform.Config{BaseURL: baseURL, Logger: log, Observe: metrics.ObservePlatform,
+		PushDomains: hiddenDomains(*platformDomains, false)})
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,8 +22,8 @@ import (
 // maxBody caps the JSON bodies the compatible API accepts.
 const maxBody = 1 << 20
 
-// Self answers GET /v2/self: the caller as the platform describes a user.
-func (a *API) Self(c echo.Context) error {
+// User answers GET /v2/self: the caller as the platform describes a user.
+func (a *API) User(c echo.Context) error {
 	ctx := c.Request().Context()
 	cl, err := a.callerOf(ctx)
 	if err != nil {
@@ -326,12 +327,12 @@ func (a *API) Forward(action string, path ...string) echo.HandlerFunc {
 		}
 		var body any
 		if m := c.Request().Method; m == http.MethodPost || m == http.MethodPut {
-			obj, err := readObject(c)
+			v, err := readBody(c)
 			if err != nil {
 				return err
 			}
-			if obj != nil {
-				body = obj
+			if v != nil {
+				body = v
 			}
 		}
 		out, err := cl.api.Forward(ctx, c.Request().Method, segs, passQuery(c, forwardQuery), body)
@@ -377,6 +378,53 @@ func readObject(c echo.Context) (map[string]json.RawMessage, error) {
 		return nil, refuse(http.StatusBadRequest, "api.bad_json")
 	}
 	return obj, nil
+}
+
+// readBody reads a JSON body that is an object or, as linking an add-on
+// takes it, a string; re-encoded like readObject's. No body is nil.
+func readBody(c echo.Context) (any, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxBody))
+	if err != nil {
+		return nil, refuse(http.StatusBadRequest, "api.bad_json")
+	}
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0:
+		return nil, nil
+	case b[0] == '"':
+		var s string
+		if json.Unmarshal(b, &s) != nil {
+			return nil, refuse(http.StatusBadRequest, "api.bad_json")
+		}
+		return s, nil
+	}
+	obj := map[string]json.RawMessage{}
+	if json.Unmarshal(b, &obj) != nil {
+		return nil, refuse(http.StatusBadRequest, "api.bad_json")
+	}
+	return obj, nil
+}
+
+// Self forwards a read of the caller's personal space (/v2/self/…): a
+// customer's is its organisation; a partner's token has none of its own,
+// so its lists are empty.
+func (a *API) Self(path ...string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		cl, err := a.callerOf(ctx)
+		if err != nil {
+			return err
+		}
+		if cl.customer == nil {
+			return answer(c, http.StatusOK, []struct{}{})
+		}
+		segs := append([]string{"v2", "organisations", cl.customer.OrganisationID}, path...)
+		out, err := cl.api.Forward(ctx, http.MethodGet, segs, nil, nil)
+		if err != nil {
+			return err
+		}
+		return raw(c, http.StatusOK, out)
+	}
 }
 
 // Create proxies the creation of an application or an add-on. The server's

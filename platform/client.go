@@ -44,6 +44,10 @@ type Config struct {
 	// endpoint (a fixed name such as "list applications", never an id),
 	// its outcome ("ok", "refused", "unavailable", "timeout") and duration.
 	Observe func(endpoint, outcome string, d time.Duration)
+	// PushDomains are the DNS suffixes of the platform's git push hosts
+	// ("clever-cloud.com"): an application's remote must be https under
+	// one of them, or on BaseURL's own scheme and host (see Client.Git).
+	PushDomains []string
 }
 
 // Client talks HTTP to the platform API. It is safe for concurrent use.
@@ -55,6 +59,8 @@ type Client struct {
 	maxRetries int
 	log        *slog.Logger
 	observe    func(endpoint, outcome string, d time.Duration)
+	// pushDomains are Config.PushDomains.
+	pushDomains []string
 	// backoff returns the pause before retry number n (1-based).
 	backoff func(n int) time.Duration
 }
@@ -89,14 +95,15 @@ func NewClient(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("platform: base URL: must not carry user info, query or fragment")
 	}
 	c := &Client{
-		base:       strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/"),
-		token:      cfg.Token,
-		hc:         cfg.HTTPClient,
-		timeout:    cfg.Timeout,
-		maxRetries: cfg.MaxRetries,
-		log:        cfg.Logger,
-		observe:    cfg.Observe,
-		backoff:    jitteredBackoff,
+		base:        strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/"),
+		token:       cfg.Token,
+		hc:          cfg.HTTPClient,
+		timeout:     cfg.Timeout,
+		maxRetries:  cfg.MaxRetries,
+		log:         cfg.Logger,
+		observe:     cfg.Observe,
+		pushDomains: cfg.PushDomains,
+		backoff:     jitteredBackoff,
 	}
 	if c.hc == nil {
 		c.hc = &http.Client{Transport: transport}

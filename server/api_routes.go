@@ -16,7 +16,9 @@ func (s *server) registerAPI(e *echo.Echo, a *api.API) {
 	org := "/v2/organisations/:org"
 	app := org + "/applications/:app"
 
-	g.GET("/v2/self", a.Self, can(tokens.OpOrgRead, noZone))
+	g.GET("/v2/self", a.User, can(tokens.OpOrgRead, noZone))
+	g.GET("/v2/self/addons", a.Self("addons"), can(tokens.OpAddonRead, noZone))
+	g.GET("/v2/self/applications", a.Self("applications"), can(tokens.OpAppRead, noZone))
 	g.GET("/v2/self/tokens/current", a.CurrentToken, can(tokens.OpOrgRead, noZone))
 	g.GET("/v2/summary", a.Summary, can(tokens.OpOrgRead, noZone))
 	g.GET("/v2/organisations", a.Organisations, can(tokens.OpOrgRead, noZone))
@@ -29,6 +31,17 @@ func (s *server) registerAPI(e *echo.Echo, a *api.API) {
 	g.DELETE(app, a.Forward("app.delete", "v2", "organisations", ":org", "applications", ":app"), can(tokens.OpAppWrite, noZone))
 	g.POST(app+"/instances", a.Forward("app.start", "v2", "organisations", ":org", "applications", ":app", "instances"), can(tokens.OpAppDeploy, noZone))
 	g.DELETE(app+"/instances", a.Forward("app.stop", "v2", "organisations", ":org", "applications", ":app", "instances"), can(tokens.OpAppDeploy, noZone))
+	g.GET(app+"/instances", a.Forward("", "v2", "organisations", ":org", "applications", ":app", "instances"), can(tokens.OpAppRead, noZone))
+	g.GET(app+"/addons", a.Forward("", "v2", "organisations", ":org", "applications", ":app", "addons"), can(tokens.OpAddonRead, noZone))
+	g.POST(app+"/addons", a.Forward("addon.link", "v2", "organisations", ":org", "applications", ":app", "addons"), can(tokens.OpAppWrite, noZone))
+	g.GET(app+"/addons/env", a.Forward("", "v2", "organisations", ":org", "applications", ":app", "addons", "env"), can(tokens.OpAddonRead, noZone))
+	g.DELETE(app+"/addons/:addon", a.Forward("addon.unlink", "v2", "organisations", ":org", "applications", ":app", "addons", ":addon"), can(tokens.OpAppWrite, noZone))
+	g.GET(app+"/dependencies", a.Forward("", "v2", "organisations", ":org", "applications", ":app", "dependencies"), can(tokens.OpAppRead, noZone))
+	g.GET(app+"/dependencies/env", a.Forward("", "v2", "organisations", ":org", "applications", ":app", "dependencies", "env"), can(tokens.OpAppRead, noZone))
+	g.PUT(app+"/dependencies/:dependency", a.Forward("app.link", "v2", "organisations", ":org", "applications", ":app", "dependencies", ":dependency"), can(tokens.OpAppWrite, noZone))
+	g.DELETE(app+"/dependencies/:dependency", a.Forward("app.unlink", "v2", "organisations", ":org", "applications", ":app", "dependencies", ":dependency"), can(tokens.OpAppWrite, noZone))
+	g.GET(app+"/exposed_env", a.Forward("", "v2", "organisations", ":org", "applications", ":app", "exposed_env"), can(tokens.OpAppRead, noZone))
+	g.PUT(app+"/exposed_env", a.Forward("env.expose", "v2", "organisations", ":org", "applications", ":app", "exposed_env"), can(tokens.OpAppWrite, noZone))
 	g.GET(app+"/env", a.Forward("", "v2", "organisations", ":org", "applications", ":app", "env"), can(tokens.OpAppRead, noZone))
 	g.PUT(app+"/env", a.Forward("env.set", "v2", "organisations", ":org", "applications", ":app", "env"), can(tokens.OpAppWrite, noZone))
 	g.PUT(app+"/env/:name", a.Forward("env.set", "v2", "organisations", ":org", "applications", ":app", "env", ":name"), can(tokens.OpAppWrite, noZone))
@@ -46,6 +59,7 @@ func (s *server) registerAPI(e *echo.Echo, a *api.API) {
 	g.GET(org+"/addons", a.Forward("", "v2", "organisations", ":org", "addons"), can(tokens.OpAddonRead, noZone))
 	g.POST(org+"/addons", a.Create("addon.create", "addons"), can(tokens.OpAddonWrite, addonJSONZone))
 	g.GET(org+"/addons/:addon", a.Forward("", "v2", "organisations", ":org", "addons", ":addon"), can(tokens.OpAddonRead, noZone))
+	g.GET(org+"/addons/:addon/env", a.Forward("", "v2", "organisations", ":org", "addons", ":addon", "env"), can(tokens.OpAddonRead, noZone))
 	g.DELETE(org+"/addons/:addon", a.Forward("addon.delete", "v2", "organisations", ":org", "addons", ":addon"), can(tokens.OpAddonWrite, noZone))
 
 	g.GET("/v4/products/zones", a.Zones, can(tokens.OpOrgRead, noZone))

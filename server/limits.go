@@ -23,6 +23,18 @@ var streamingRoutes = map[string]bool{
 	"/v4/logs/organisations/:org/applications/:app/logs": true,
 }
 
+// gitRoutes carry git's transfers through the partner's host: a push may
+// take minutes and weigh far more than a form, so they have their own
+// deadline (gitTransferTimeout) and body limit (api.MaxPush), and are not
+// compressed again (git compresses its packs).
+var gitRoutes = map[string]bool{
+	gitAdvertiseRoute: true,
+	gitServiceRoute:   true,
+}
+
+// gitTransferTimeout bounds one git request through the portal.
+const gitTransferTimeout = 15 * time.Minute
+
 // errDeadline is a request that ran out of time: the platform (or the
 // database) did not answer within the request's budget.
 var errDeadline = errors.New("server: request deadline exceeded")
@@ -37,13 +49,19 @@ func (s *server) deadline(next echo.HandlerFunc) echo.HandlerFunc {
 			_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Time{})
 			return next(c)
 		}
+		budget := s.cfg.RequestTimeout
+		if gitRoutes[c.Path()] {
+			budget = gitTransferTimeout
+			_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(budget))
+			_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(budget))
+		}
 		req := c.Request()
-		ctx, cancel := context.WithTimeout(req.Context(), s.cfg.RequestTimeout)
+		ctx, cancel := context.WithTimeout(req.Context(), budget)
 		defer cancel()
 		c.SetRequest(req.WithContext(ctx))
 		err := next(c)
 		if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return fmt.Errorf("%w after %v: %w", errDeadline, s.cfg.RequestTimeout, err)
+			return fmt.Errorf("%w after %v: %w", errDeadline, budget, err)
 		}
 		return err
 	}
@@ -144,7 +162,7 @@ func compress() echo.MiddlewareFunc {
 		MinLength: 1024,
 		Skipper: func(c echo.Context) bool {
 			p := c.Request().URL.Path
-			return streamingRoutes[c.Path()] || strings.HasPrefix(p, "/widgets/") || strings.HasPrefix(p, "/console/widgets/") ||
+			return streamingRoutes[c.Path()] || gitRoutes[c.Path()] || strings.HasPrefix(p, "/widgets/") || strings.HasPrefix(p, "/console/widgets/") ||
 				p == "/brand/logo" || p == "/healthz"
 		},
 	})

@@ -161,7 +161,7 @@ func New(cfg Config) *echo.Echo {
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "2M", Skipper: func(c echo.Context) bool {
 		// The brand form reads an oversized logo through to refuse it with
 		// the rest of the form kept; it has its own, larger limit.
-		return c.Request().Method == http.MethodPost && c.Request().URL.Path == "/admin/brand"
+		return c.Request().Method == http.MethodPost && c.Request().URL.Path == "/admin/brand" || gitRoutes[c.Path()]
 	}}))
 	e.Use(spoolUploads)
 	e.Use(s.securityHeaders)
@@ -327,6 +327,7 @@ func New(cfg Config) *echo.Echo {
 	adm.GET("/grids/:grid/export", h.ExportGrid, admRead)
 
 	s.registerAPI(e, a)
+	s.registerGit(e, a)
 	e.POST("/webhooks/stripe/:partner", s.stripeWebhook, s.resolveTenant)
 
 	e.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })

@@ -82,9 +82,9 @@ func (e *Emulator) appAPI(base string, a appRow, env []platform.EnvVar, added []
 			// Pushes over HTTP go to the emulator itself (see git.go).
 			Type: a.DeployType, URL: "git+ssh://git@" + push, HTTPURL: base + "/git/" + a.ID + ".git",
 		},
-		Vhosts:       a.vhosts(added),
-		State:        a.state(e.nowMS()),
-		Env:          env,
+		Vhosts:        a.vhosts(added),
+		State:         a.state(e.nowMS()),
+		Env:           env,
 		Tags:          tags,
 		CreationDate:  a.CreatedAt,
 		CommitID:      a.CommitID,

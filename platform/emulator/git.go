@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cgi"
@@ -189,6 +190,15 @@ func (e *Emulator) handleGit(w http.ResponseWriter, r *http.Request) {
 		Env: append(gitEnv(e.git.dir),
 			"GIT_PROJECT_ROOT="+e.git.dir, "GIT_HTTP_EXPORT_ALL=1", "REMOTE_USER="+acc.Name),
 	}
+	if r.ContentLength < 0 {
+		// CGI needs the body's length: git sends large packs chunked.
+		spooled, err := spool(r)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "unreadable body")
+			return
+		}
+		defer spooled.Close()
+	}
 	sw := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	h.ServeHTTP(sw, r)
 	if !push || sw.status != http.StatusOK {
@@ -203,6 +213,32 @@ func (e *Emulator) handleGit(w http.ResponseWriter, r *http.Request) {
 	if _, err := e.deploy(ctx, a, commit, CausePush); err != nil {
 		slog.Error("emulator: a push's deployment was not recorded", "app", a.ID, "commit", commit, "error", err)
 	}
+}
+
+// maxPush caps a chunked push's spooled body.
+const maxPush = 1 << 30
+
+// spool reads a body of unknown length into a temporary file and makes it
+// the request's body, with its length; closing the file removes it.
+func spool(r *http.Request) (io.Closer, error) {
+	f, err := os.CreateTemp("", "emulator-push-*")
+	if err != nil {
+		return nil, err
+	}
+	os.Remove(f.Name()) // gone once closed
+	n, err := io.Copy(f, io.LimitReader(r.Body, maxPush+1))
+	if err == nil && n > maxPush {
+		err = errors.New("push too large")
+	}
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r.Body, r.ContentLength, r.TransferEncoding = f, n, nil
+	return f, nil
 }
 
 // statusRecorder remembers a response's status.

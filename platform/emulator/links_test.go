@@ -2,6 +2,7 @@ package emulator_test
 
 import (
 	"context"
+	"crypto/rand"
 	"net/url"
 	"os"
 	"os/exec"
@@ -205,6 +206,22 @@ func TestGitPushContract(t *testing.T) {
 	}
 	if deps, _ = e.a.Deployments(ctx, org.ID, app.ID); len(deps) != 1 {
 		t.Errorf("pushing the deployed commit again: got %d deployments, want 1", len(deps))
+	}
+	// A pack larger than git's post buffer is sent chunked.
+	big := make([]byte, 256<<10)
+	rand.Read(big) // incompressible
+	if err := os.WriteFile(filepath.Join(work, "big.bin"), big, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run("add", ".")
+	run("commit", "-q", "-m", "third")
+	if out, err := run("-c", "http.postBuffer=4096", "push", "-q", remote(tokenA, ""), "HEAD:refs/heads/master"); err != nil {
+		t.Fatalf("a chunked git push: %v\n%s", err, out)
+	}
+	sha, _ = run("rev-parse", "HEAD")
+	sha = strings.TrimSpace(sha)
+	if deps, _ = e.a.Deployments(ctx, org.ID, app.ID); len(deps) != 2 || deps[0].Commit != sha {
+		t.Errorf("after the chunked push: got deployments %+v, want a second one of %s", deps, sha)
 	}
 	// ls-remote sees the pushed head, as `clever deploy` asks it.
 	if out, err := run("ls-remote", "--refs", remote(tokenA, "s")); err != nil || !strings.Contains(out, sha+"\trefs/heads/master") {
