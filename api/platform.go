@@ -407,7 +407,8 @@ func readBody(c echo.Context) (any, error) {
 
 // Self forwards a read of the caller's personal space (/v2/self/…): a
 // customer's is its organisation; a partner's token has none of its own,
-// so its lists are empty.
+// so its lists are empty and its objects missing. path's ":name" segments
+// are the route's parameters.
 func (a *API) Self(path ...string) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
@@ -415,10 +416,21 @@ func (a *API) Self(path ...string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		segs := []string{"v2", "organisations", ""}
+		one := false
+		for _, p := range path {
+			if len(p) > 0 && p[0] == ':' {
+				p, one = c.Param(p[1:]), true
+			}
+			segs = append(segs, p)
+		}
 		if cl.customer == nil {
+			if one {
+				return refuse(http.StatusNotFound, "api.not_found")
+			}
 			return answer(c, http.StatusOK, []struct{}{})
 		}
-		segs := append([]string{"v2", "organisations", cl.customer.OrganisationID}, path...)
+		segs[2] = cl.customer.OrganisationID
 		out, err := cl.api.Forward(ctx, http.MethodGet, segs, nil, nil)
 		if err != nil {
 			return err

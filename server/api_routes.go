@@ -19,6 +19,7 @@ func (s *server) registerAPI(e *echo.Echo, a *api.API) {
 	g.GET("/v2/self", a.User, can(tokens.OpOrgRead, noZone))
 	g.GET("/v2/self/addons", a.Self("addons"), can(tokens.OpAddonRead, noZone))
 	g.GET("/v2/self/applications", a.Self("applications"), can(tokens.OpAppRead, noZone))
+	g.GET("/v2/self/applications/:app", a.Self("applications", ":app"), can(tokens.OpAppRead, noZone))
 	g.GET("/v2/self/tokens/current", a.CurrentToken, can(tokens.OpOrgRead, noZone))
 	g.GET("/v2/summary", a.Summary, can(tokens.OpOrgRead, noZone))
 	g.GET("/v2/organisations", a.Organisations, can(tokens.OpOrgRead, noZone))
